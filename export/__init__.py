@@ -1,0 +1,1 @@
+"""Export trained Keras models to ONNX files that follow the model contract."""

@@ -1,0 +1,30 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Qt must never need a screen in tests; set before anything imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+REAL_PHOTOS = SHARED / "data" / "real-photos"
+CIFAR_TARBALL = SHARED / "data" / "cifar10-jpeg.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def colour_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid three-class ONNX model (red / green / blue) in its own folder."""
+    from tests.model_factory import make_classifier
+
+    return make_classifier(tmp_path_factory.mktemp("models") / "colours.onnx")
