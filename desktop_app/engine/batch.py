@@ -1,0 +1,173 @@
+"""Streaming classification of many files with flat memory.
+
+Files are discovered lazily (:func:`iter_image_files`), decoded on a small
+thread pool (Pillow releases the GIL while decoding) with at most
+``2 * batch_size + workers`` decodes in flight, and classified in batches on
+the calling thread. Each prediction is yielded as soon as its batch is done;
+nothing is kept once yielded, so 100,000 files cost no more memory than 100.
+
+Order: successfully decoded files come out in discovery order; an error row
+(unreadable file or folder) comes out as soon as the problem is known, which
+can be before the batch holding earlier files.
+
+The total for progress is counted by a background thread walking the same
+paths (cheap: names only); ``Progress.total`` is None until it finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.walk import count_image_files, iter_image_files
+
+__all__ = ["Progress", "classify_stream", "iter_image_files"]
+
+#: Minimum seconds between two ``on_progress`` calls (the last one always comes).
+PROGRESS_INTERVAL_S = 0.1
+
+
+@dataclass
+class Progress:
+    """Where a batch stands: files done (including failures), total when known."""
+
+    done: int = 0
+    total: int | None = None
+    failed: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Images per second so far."""
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current rate, or None when unknown."""
+        if self.total is None or self.rate <= 0:
+            return None
+        return max(0, self.total - self.done) / self.rate
+
+
+class _Counter(threading.Thread):
+    """Counts the files in the background so the first results are not delayed."""
+
+    def __init__(self, paths: list[str | Path], recursive: bool, stop: Callable[[], bool]) -> None:
+        super().__init__(name="image-counter", daemon=True)
+        self.paths, self.recursive, self.stop = paths, recursive, stop
+        self.total: int | None = None
+
+    def run(self) -> None:
+        self.total = count_image_files(self.paths, recursive=self.recursive, stop=self.stop)
+
+
+def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
+    try:
+        return load_image(path, size, fit=fit)
+    except ImageLoadError as exc:
+        return str(exc)
+    except Exception as exc:  # a Pillow bug must cost one row, not the batch
+        return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
+
+
+def classify_stream(
+    paths: Iterable[str | Path],
+    classifier: Classifier,
+    *,
+    top_k: int = 3,
+    batch_size: int = 64,
+    workers: int | None = None,
+    cancel: threading.Event | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    fit: str = DEFAULT_FIT,
+    recursive: bool = True,
+) -> Iterator[Prediction]:
+    """Yield one :class:`Prediction` per file found in ``paths`` (see module doc)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    paths = list(paths)
+    cancel = cancel or threading.Event()
+    finished = threading.Event()
+    workers = workers or max(1, min(4, os.cpu_count() or 1))
+    max_pending = 2 * batch_size + workers
+    progress = Progress()
+    start = time.perf_counter()
+    last_report = [0.0]
+    counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
+    counter.start()
+
+    def report(force: bool = False) -> None:
+        now = time.perf_counter()
+        if on_progress is None or (not force and now - last_report[0] < PROGRESS_INTERVAL_S):
+            return
+        last_report[0] = now
+        progress.elapsed_s = now - start
+        progress.total = counter.total
+        on_progress(Progress(progress.done, progress.total, progress.failed, progress.elapsed_s))
+
+    def failed(path: Path, message: str) -> Prediction:
+        progress.done += 1
+        progress.failed += 1
+        report()
+        return error_prediction(path, message)
+
+    def flush(batch_paths: list[str], arrays: list[np.ndarray]) -> list[Prediction]:
+        predictions = classifier.predictions(batch_paths, np.stack(arrays), top_k=top_k)
+        batch_paths.clear()
+        arrays.clear()
+        progress.done += len(predictions)
+        report()
+        return predictions
+
+    errors: list[tuple[Path, str]] = []
+    files = iter_image_files(paths, recursive=recursive, errors=errors)
+    pending: deque[tuple[Path, Future]] = deque()
+    batch_paths: list[str] = []
+    arrays: list[np.ndarray] = []
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
+    size = classifier.input_size
+    try:
+        exhausted = False
+        while not cancel.is_set():
+            while not exhausted and len(pending) < max_pending:
+                path = next(files, None)
+                while errors:
+                    folder, reason = errors.pop(0)
+                    yield failed(folder, f"{folder.name}: {reason}")
+                if path is None:
+                    exhausted = True
+                else:
+                    pending.append((path, pool.submit(_decode, path, size, fit)))
+            if not pending:
+                break
+            path, future = pending.popleft()
+            result = future.result()
+            if cancel.is_set():
+                break
+            if isinstance(result, str):
+                yield failed(path, result)
+                continue
+            batch_paths.append(str(path))
+            arrays.append(result)
+            if len(arrays) >= batch_size or (exhausted and not pending):
+                yield from flush(batch_paths, arrays)
+        if arrays and not cancel.is_set():
+            yield from flush(batch_paths, arrays)
+    finally:
+        finished.set()
+        for _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if not cancel.is_set():
+            counter.join(timeout=1.0)
+        report(force=True)

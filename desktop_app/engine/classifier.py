@@ -1,0 +1,143 @@
+"""A loaded model that turns images into predictions, and a cache of them.
+
+``Classifier.classify`` never raises for a bad image: it returns a
+:class:`Prediction` whose ``error`` says what went wrong, so a folder of
+100,000 files with a few broken ones still finishes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from desktop_app.engine.contract import ModelInfo
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.sessions import Device, SessionReport, create_session
+
+#: Top-1 probability under which a prediction is flagged "unsure". With ten
+#: classes, below 0.5 the model gives the other nine classes together more
+#: weight than its answer; photos of things outside CIFAR-10 (sunflowers, hot
+#: dogs) should land there. Re-checked with the shipped models by
+#: ``scripts/measure_fit_modes.py`` (it prints the top-1 probability of every photo).
+DEFAULT_UNSURE_THRESHOLD = 0.5
+#: Sessions kept by :func:`get_classifier` (each holds its weights in memory).
+CACHE_SIZE = 6
+
+
+@dataclass
+class Prediction:
+    """The outcome for one image: a label with probabilities, or an error."""
+
+    path: str | None
+    label: str | None = None
+    probability: float | None = None
+    top_k: list[tuple[str, float]] = field(default_factory=list)
+    probabilities: np.ndarray | None = None
+    error: str | None = None
+    unsure: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def make_prediction(
+    path: str | None, probabilities: np.ndarray, labels: Sequence[str], *, top_k: int = 3, threshold: float
+) -> Prediction:
+    """Build a :class:`Prediction` from one row of class probabilities."""
+    probs = np.asarray(probabilities, dtype=np.float32)
+    order = np.argsort(-probs, kind="stable")[: max(1, min(top_k, len(labels)))]
+    best = int(order[0])
+    return Prediction(
+        path=path,
+        label=labels[best],
+        probability=float(probs[best]),
+        top_k=[(labels[i], float(probs[i])) for i in order],
+        probabilities=probs,
+        unsure=bool(probs[best] < threshold),
+    )
+
+
+def error_prediction(path: str | Path | None, error: str) -> Prediction:
+    return Prediction(path=None if path is None else str(path), error=error)
+
+
+class Classifier:
+    """One model on one device; thread-safe (onnxruntime sessions are)."""
+
+    def __init__(
+        self, info: ModelInfo, device: Device = Device.AUTO, *, unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD
+    ) -> None:
+        self.info = info
+        self.unsure_threshold = unsure_threshold
+        self.session, self.report = create_session(info.path, device)
+        self.last_inference_ms: float | None = None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.info.input_size
+
+    def predict_arrays(self, batch: np.ndarray) -> np.ndarray:
+        """``(N, H, W, 3)`` float RGB 0..255 -> ``(N, C)`` probabilities."""
+        batch = np.asarray(batch)
+        height, width = self.info.input_size
+        if batch.ndim != 4 or batch.shape[1:] != (height, width, 3):
+            raise ValueError(
+                f"batch shape {tuple(batch.shape)} does not match the model input "
+                f"[N, {height}, {width}, 3] of {self.info.name}"
+            )
+        feed = np.ascontiguousarray(batch, dtype=np.float32)
+        start = time.perf_counter()
+        (probabilities,) = self.session.run([self.info.output_name], {self.info.input_name: feed})
+        self.last_inference_ms = (time.perf_counter() - start) * 1000.0
+        return probabilities
+
+    def predictions(self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3) -> list[Prediction]:
+        """Classify a decoded batch and pair each row with its path."""
+        rows = self.predict_arrays(batch)
+        return [
+            make_prediction(p, row, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
+            for p, row in zip(paths, rows)
+        ]
+
+    def classify(self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT) -> Prediction:
+        """Classify one image file (or encoded bytes); errors come back in the Prediction."""
+        path = None if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
+        try:
+            array = load_image(source, self.info.input_size, fit=fit)
+        except ImageLoadError as exc:
+            return error_prediction(path, str(exc))
+        return self.predictions([path], array[None], top_k=top_k)[0]
+
+
+_cache: OrderedDict[tuple[str, int, Device], Classifier] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def get_classifier(info: ModelInfo, device: Device = Device.AUTO) -> Classifier:
+    """A cached :class:`Classifier` per (file, modification time, device).
+
+    Switching back to a model is instant; a file replaced on disk is reloaded.
+    """
+    path = Path(info.path).resolve()
+    key = (str(path), path.stat().st_mtime_ns, Device(device))
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        classifier = Classifier(info, Device(device))
+        _cache[key] = classifier
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+        return classifier
+
+
+def clear_classifier_cache() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,137 @@
+"""Model discovery: the shipped models plus any folders the user adds.
+
+Each folder is scanned for ``*.onnx`` files in the folder itself and in its
+direct sub-folders (one level, so ``models/mine/model.onnx`` is found but a
+whole disk is never walked). Every file is checked against the contract;
+broken files are listed in :attr:`ModelRegistry.refused` with the reason and
+never stop the others from loading.
+
+Name collisions: a model's command-line name is its file stem. When two files
+share a stem, the one from the folder added first wins the plain name (the
+shipped folder is first by default); the later one is still listed and is
+reachable by its path or as ``"<folder name>/<stem>"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from desktop_app.engine.contract import ModelContractError, ModelInfo, read_model_info
+
+log = logging.getLogger(__name__)
+
+
+def assets_dir() -> Path:
+    """``assets/`` of the source tree, or inside a PyInstaller bundle (``sys._MEIPASS``)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
+    return root / "assets"
+
+
+def shipped_models_dir() -> Path:
+    """``assets/models``: the models that ship with the app."""
+    return assets_dir() / "models"
+
+
+def find_model_files(folder: Path) -> list[Path]:
+    """``*.onnx`` in ``folder`` and its direct sub-folders, sorted; [] when unreadable."""
+    try:
+        files = [p for p in folder.glob("*.onnx")] + [p for p in folder.glob("*/*.onnx")]
+    except OSError as exc:
+        log.warning("cannot list %s: %s", folder, exc)
+        return []
+    return sorted(p for p in files if p.is_file())
+
+
+class ModelRegistry:
+    """Valid models and refused files found in a list of folders."""
+
+    def __init__(self, folders: Sequence[str | Path] | None = None) -> None:
+        self._folders: list[Path] = []
+        self._models: dict[Path, ModelInfo] = {}
+        self._refused: dict[Path, str] = {}
+        for folder in [shipped_models_dir()] if folders is None else folders:
+            self.add_folder(folder)
+
+    @property
+    def folders(self) -> list[Path]:
+        return list(self._folders)
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        """Valid models sorted by display name (then path, for a stable order)."""
+        return sorted(self._models.values(), key=lambda m: (m.display_name.lower(), str(m.path)))
+
+    @property
+    def refused(self) -> list[tuple[Path, str]]:
+        """Files that break the contract, with the reason in plain words."""
+        return sorted(self._refused.items())
+
+    def add_folder(self, path: str | Path) -> tuple[list[ModelInfo], list[tuple[Path, str]]]:
+        """Scan a folder (again, if already known); return what it added and refused."""
+        folder = Path(path).expanduser().resolve()
+        if folder not in self._folders:
+            self._folders.append(folder)
+        added: list[ModelInfo] = []
+        refused: list[tuple[Path, str]] = []
+        if not folder.is_dir():
+            refused.append((folder, "folder not found"))
+            log.warning("models folder %s does not exist", folder)
+        for file in find_model_files(folder):
+            if file in self._models:
+                continue
+            try:
+                info = read_model_info(file)
+            except ModelContractError as exc:
+                reason = "; ".join(exc.problems)
+                self._refused[file] = reason
+                refused.append((file, reason))
+                log.warning("refused model %s: %s", file, reason)
+                continue
+            except Exception as exc:  # never let one odd file break discovery
+                reason = f"could not be read ({exc})"
+                self._refused[file] = reason
+                refused.append((file, reason))
+                continue
+            self._refused.pop(file, None)
+            self._models[file] = info
+            added.append(info)
+        return added, refused
+
+    def refresh(self) -> None:
+        """Forget everything and rescan all folders (files may have changed)."""
+        self._models.clear()
+        self._refused.clear()
+        for folder in list(self._folders):
+            self.add_folder(folder)
+
+    def _by_name(self) -> dict[str, ModelInfo]:
+        """Name -> model; first folder wins a plain-name collision (see module doc)."""
+        names: dict[str, ModelInfo] = {}
+        for info in self._models.values():  # insertion order = folder order
+            names.setdefault(info.name, info)
+            names.setdefault(f"{info.path.parent.name}/{info.name}", info)
+        return names
+
+    def get(self, name_or_path: str | Path) -> ModelInfo:
+        """A model by name, ``folder/name``, display name, or file path.
+
+        A path to a file outside the known folders is read on the spot.
+        Raises ``KeyError`` listing the known names.
+        """
+        key = str(name_or_path)
+        names = self._by_name()
+        if key in names:
+            return names[key]
+        for info in self._models.values():
+            if info.display_name == key:
+                return info
+        candidate = Path(key).expanduser()
+        if candidate.suffix.lower() == ".onnx" and candidate.is_file():
+            resolved = candidate.resolve()
+            return self._models.get(resolved) or read_model_info(resolved)
+        known = ", ".join(sorted(n for n in names if "/" not in n)) or "none (no valid model found)"
+        raise KeyError(f"unknown model {key!r}; known models: {known}")

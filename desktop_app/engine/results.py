@@ -1,0 +1,132 @@
+"""CSV / JSON result files, streamed and written atomically.
+
+Rows go to a temporary file next to the destination as they come; only a
+successful close renames it into place (``os.replace``), so a crash or an
+error never leaves a half-written file and never damages an existing one.
+
+Columns: ``path, label, probability, unsure, top_k, <one per class>, error``;
+``top_k`` reads ``"cat:0.91;dog:0.05;..."``. Probabilities keep 6
+significant digits (float32 carries about 7). JSON is a list of objects with
+the same keys; ``top_k`` there is a list of ``[label, probability]`` pairs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Iterable, Sequence
+
+from desktop_app.engine.classifier import Prediction
+
+FORMATS = {".csv": "csv", ".json": "json"}
+FIXED_COLUMNS = ("path", "label", "probability", "unsure", "top_k", "error")
+
+
+def class_columns(labels: Sequence[str]) -> list[str]:
+    """Column name per class: the label, or ``p_<label>`` if it clashes with a fixed column."""
+    return [f"p_{label}" if label in FIXED_COLUMNS else label for label in labels]
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(f"{value:.6g}")
+
+
+def prediction_row(prediction: Prediction, labels: Sequence[str], top_k: int = 3) -> dict:
+    """One result as a flat dict of plain values (column order = key order)."""
+    probabilities = prediction.probabilities
+    row: dict = {
+        "path": prediction.path or "",
+        "label": prediction.label,
+        "probability": _number(prediction.probability),
+        "unsure": prediction.unsure if prediction.ok else None,
+        "top_k": [[label, _number(p)] for label, p in prediction.top_k[:top_k]],
+    }
+    for index, label in enumerate(class_columns(labels)):
+        row[label] = None if probabilities is None else _number(float(probabilities[index]))
+    row["error"] = prediction.error
+    return row
+
+
+def _csv_cell(key: str, value: object) -> object:
+    if value is None:
+        return ""
+    if key == "top_k":
+        return ";".join(f"{label}:{p:.6g}" for label, p in value)  # type: ignore[union-attr]
+    return value
+
+
+class ResultWriter:
+    """Context manager writing predictions one by one; see the module doc."""
+
+    def __init__(self, path: str | Path, labels: Sequence[str], *, top_k: int = 3, fmt: str | None = None) -> None:
+        self.path = Path(path)
+        self.labels = list(labels)
+        self.top_k = top_k
+        self.fmt = fmt or FORMATS.get(self.path.suffix.lower())
+        if self.fmt not in ("csv", "json"):
+            raise ValueError(f"{self.path.name}: results are written as .csv or .json, not {self.path.suffix!r}")
+        self.count = 0
+        self._file: IO[str] | None = None
+        self._tmp: Path | None = None
+        self._csv: csv.DictWriter | None = None
+
+    def __enter__(self) -> "ResultWriter":
+        folder = self.path.resolve().parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        columns = [*FIXED_COLUMNS[:-1], *class_columns(self.labels), "error"]
+        if self.fmt == "csv":
+            self._csv = csv.DictWriter(self._file, fieldnames=columns)
+            self._csv.writeheader()
+        else:
+            self._file.write("[")
+        return self
+
+    def write(self, prediction: Prediction) -> None:
+        if self._file is None:
+            raise RuntimeError("ResultWriter.write() outside its 'with' block")
+        row = prediction_row(prediction, self.labels, self.top_k)
+        if self._csv is not None:
+            self._csv.writerow({k: _csv_cell(k, v) for k, v in row.items()})
+        else:
+            self._file.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False))
+        self.count += 1
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._file is not None and self._tmp is not None
+        try:
+            if exc_type is None:
+                if self.fmt == "json":
+                    self._file.write("\n]\n" if self.count else "]\n")
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self._file.close()
+            if exc_type is None:
+                # mkstemp makes 0600 files; keep an existing file's mode, else the usual 0644
+                mode = self.path.stat().st_mode & 0o777 if self.path.exists() else 0o644
+                os.chmod(self._tmp, mode)
+                os.replace(self._tmp, self.path)
+        finally:
+            self._file = None
+            if self._tmp.exists():
+                self._tmp.unlink()
+
+
+def open_result_writer(path: str | Path, labels: Sequence[str], *, top_k: int = 3, fmt: str | None = None) -> ResultWriter:
+    """A :class:`ResultWriter` (use it in a ``with`` block)."""
+    return ResultWriter(path, labels, top_k=top_k, fmt=fmt)
+
+
+def write_results(path: str | Path, predictions: Iterable[Prediction], labels: Sequence[str], *, top_k: int = 3) -> Path:
+    """Write all ``predictions`` (any iterable, consumed lazily) and return the path."""
+    with open_result_writer(path, labels, top_k=top_k) as writer:
+        for prediction in predictions:
+            writer.write(prediction)
+    return Path(path)

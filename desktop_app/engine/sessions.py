@@ -1,0 +1,147 @@
+"""onnxruntime sessions on the CPU or CUDA, with the providers really in use.
+
+The provider choice is a pure function (:func:`choose_providers`) so it can be
+tested with fake provider lists; :func:`create_session` then reads back what
+the session actually got, because onnxruntime silently drops CUDA when its
+libraries (CUDA, cuDNN) cannot be loaded. A fallback is never silent: it is
+logged and put in :attr:`SessionReport.notice` for the UI and the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from enum import Enum
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+#: Upper bound for intra-op threads: small CNNs gain nothing beyond this.
+MAX_INTRA_OP_THREADS = 8
+
+
+class Device(str, Enum):
+    """Where the user wants inference to run."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """What was asked for, what the session really uses, and why they differ."""
+
+    requested: Device
+    providers: tuple[str, ...]
+    notice: str | None = None
+
+    @property
+    def provider_label(self) -> str:
+        return "CUDA" if self.providers and self.providers[0] == CUDA else "CPU"
+
+
+def available_providers() -> list[str]:
+    """Execution providers this onnxruntime build offers."""
+    return list(ort.get_available_providers())
+
+
+def duplicate_runtime_warning(distributions: Iterable[str]) -> str | None:
+    """The warning for both ``onnxruntime`` and ``onnxruntime-gpu`` installed, else None."""
+    names = {name.lower().replace("_", "-") for name in distributions}
+    if {"onnxruntime", "onnxruntime-gpu"} <= names:
+        return (
+            "both 'onnxruntime' and 'onnxruntime-gpu' are installed; they share one module and the CPU "
+            "package can hide the CUDA provider. Uninstall both and install only one of them."
+        )
+    return None
+
+
+def runtime_warnings() -> list[str]:
+    """Problems with the installed onnxruntime that the user should hear about."""
+    names = (dist.metadata["Name"] or "" for dist in metadata.distributions())
+    warning = duplicate_runtime_warning(n for n in names if n.lower().startswith("onnxruntime"))
+    return [warning] if warning else []
+
+
+def choose_providers(requested: Device, available: Sequence[str]) -> tuple[list[str], str | None]:
+    """Providers to ask onnxruntime for, and a notice when the request cannot be met."""
+    requested = Device(requested)
+    if requested is Device.CPU:
+        return [CPU], None
+    if CUDA in available:
+        return [CUDA, CPU], None
+    if requested is Device.CUDA:
+        return [CPU], (
+            "CUDA was requested but is not available (this onnxruntime offers "
+            f"{', '.join(available) or 'no providers'}; install onnxruntime-gpu and an NVIDIA driver); "
+            "running on the CPU"
+        )
+    return [CPU], None
+
+
+def check_providers(requested: Device, wanted: Sequence[str], got: Sequence[str]) -> str | None:
+    """A notice when the session did not get CUDA although it was chosen, else None."""
+    if CUDA in wanted and CUDA not in got:
+        who = "was requested" if Device(requested) is Device.CUDA else "is installed"
+        return (
+            f"CUDA {who} but onnxruntime could not start it (CUDA or cuDNN libraries missing or "
+            "incompatible; see the log); running on the CPU"
+        )
+    return None
+
+
+def physical_cores() -> int:
+    """Physical CPU cores available to this process (hyper-threads do not help here)."""
+    logical = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        pairs = set()
+        physical = core = ""
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "physical id":
+                physical = value.strip()
+            elif key.strip() == "core id":
+                core = value.strip()
+                pairs.add((physical, core))
+        if pairs:
+            return max(1, min(len(pairs), logical))
+    except OSError:
+        pass
+    return max(1, logical // 2 if logical > 2 else logical)
+
+
+def session_options() -> ort.SessionOptions:
+    """All graph optimisations, one intra-op thread per physical core, sequential execution."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = min(physical_cores(), MAX_INTRA_OP_THREADS)
+    options.inter_op_num_threads = 1
+    return options
+
+
+def create_session(path: str | Path, device: Device = Device.AUTO) -> tuple[ort.InferenceSession, SessionReport]:
+    """Open ``path`` on the requested device; fall back to the CPU with a notice."""
+    device = Device(device)
+    wanted, notice = choose_providers(device, available_providers())
+    try:
+        session = ort.InferenceSession(str(path), session_options(), providers=wanted)
+    except Exception as exc:
+        if wanted == [CPU]:
+            raise
+        log.warning("could not open %s with %s (%s); retrying on the CPU", path, wanted, exc)
+        session = ort.InferenceSession(str(path), session_options(), providers=[CPU])
+    got = tuple(session.get_providers())
+    notice = notice or check_providers(device, wanted, got)
+    if notice:
+        log.warning("%s: %s", Path(path).name, notice)
+    log.info("%s runs on %s", Path(path).name, ", ".join(got))
+    return session, SessionReport(device, got, notice)

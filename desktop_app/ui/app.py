@@ -1,0 +1,38 @@
+"""Start the desktop application: ``run(paths)`` is the only way in from the CLI."""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import APP_NAME, ORGANIZATION, __version__
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists, as under pytest-qt)."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationDisplayName(APP_NAME)
+    return app  # type: ignore[return-value]
+
+
+def run(paths: list[str]) -> int:
+    """Show the main window, open ``paths`` once the models are loaded, run the event loop.
+
+    One image opens in the image view; several files or a folder start a batch.
+    """
+    app = create_application()
+    from desktop_app.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if paths:
+        window.open_paths([str(p) for p in paths])
+    return app.exec()

@@ -1,0 +1,206 @@
+"""The batch page: results table with filters, a detail pane, and progress with Cancel.
+
+The view owns its widgets and the table/proxy models; the main window starts
+batches, feeds results in (``add_predictions``) and wires the Export / Sort /
+Cancel actions to its own handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.result_panel import ResultPanel
+from desktop_app.ui.results_table import COL_FILE, COL_PREVIEW, COL_TOP, FILTERS, ResultsFilter, ResultsModel
+from desktop_app.ui.thumbnails import ThumbnailCache
+
+_STATUS_NAMES = {"all": "All results", "ok": "Confident", "unsure": "Unsure", "errors": "Errors"}
+
+
+def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = False) -> str:
+    """"120 / 4,000 images · 512 img/s · about 8 s left · 2 errors"."""
+    total = f" / {progress.total:,}" if progress.total is not None else ""
+    parts = [f"{progress.done:,}{total} images"]
+    if progress.rate:
+        parts.append(f"{progress.rate:,.0f} img/s")
+    if cancelled:
+        parts.append("cancelled")
+    elif finished:
+        parts.append(f"done in {progress.elapsed_s:.1f} s")
+    elif progress.eta_s is not None:
+        parts.append(f"about {progress.eta_s:,.0f} s left")
+    if progress.failed:
+        parts.append(f"{progress.failed:,} error{'s' if progress.failed != 1 else ''}")
+    return " · ".join(parts)
+
+
+class BatchView(QWidget):
+    """Table of results + filters + detail pane + progress bar."""
+
+    #: A row was selected: the engine Prediction behind it.
+    prediction_selected = Signal(object)
+
+    def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.model = ResultsModel(thumbnails, self)
+        self.proxy = ResultsFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.status_filter = QComboBox(self)
+        for key in FILTERS:
+            self.status_filter.addItem(_STATUS_NAMES[key], key)
+        self.status_filter.setToolTip("Show all rows, only confident ones, only unsure ones, or only errors")
+        self.status_filter.currentIndexChanged.connect(lambda: self.proxy.set_status(self.status_filter.currentData()))
+        self.class_filter = QComboBox(self)
+        self.class_filter.setToolTip("Show only the images predicted as this class")
+        self.class_filter.currentIndexChanged.connect(lambda: self.proxy.set_label(self.class_filter.currentData() or ""))
+        self.summary = QLabel(self)
+        self._buttons = QHBoxLayout()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("&Show:", self, buddy=self.status_filter))
+        top.addWidget(self.status_filter)
+        top.addWidget(QLabel("C&lass:", self, buddy=self.class_filter))
+        top.addWidget(self.class_filter)
+        top.addWidget(self.summary, 1)
+        top.addLayout(self._buttons)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_PREVIEW, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setIconSize(QSize(thumbnails.side, thumbnails.side))
+        self.table.verticalHeader().setDefaultSectionSize(thumbnails.side + 6)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(COL_PREVIEW, thumbnails.side + 24)
+        header.resizeSection(COL_FILE, 220)
+        header.resizeSection(COL_TOP, 260)
+        header.setStretchLastSection(True)
+        self.table.setAccessibleName("Batch results")
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.preview = QLabel(self)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(160, 160)
+        self.preview.setAccessibleName("Selected image")
+        self.detail = ResultPanel(self, title_scale=1.6)
+        self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.preview, 1)
+        side_layout.addWidget(self.detail, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+
+        self.progress = QProgressBar(self)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel(self)
+        self.cancel_button = QToolButton(self)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.progress_label)
+        bottom.addWidget(self.cancel_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+        self.setTabOrder(self.status_filter, self.class_filter)
+        self.setTabOrder(self.class_filter, self.table)
+        self.set_labels(())
+
+    # --- wiring -------------------------------------------------------------
+    def add_action_button(self, action: QAction) -> QToolButton:
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._buttons.addWidget(button)
+        return button
+
+    def set_cancel_action(self, action: QAction) -> None:
+        self.cancel_button.setDefaultAction(action)
+
+    # --- state --------------------------------------------------------------
+    def set_labels(self, labels: Sequence[str]) -> None:
+        """Fill the class filter with the batch model's classes and clear the rows."""
+        self.thumbnails.clear()
+        self.model.reset(labels)
+        self.class_filter.blockSignals(True)
+        self.class_filter.clear()
+        self.class_filter.addItem("All classes", "")
+        for label in labels:
+            self.class_filter.addItem(label, label)
+        self.class_filter.blockSignals(False)
+        self.proxy.set_label("")
+        self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
+        self.preview.clear()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.clear()
+        self._update_summary()
+
+    def start(self) -> None:
+        self.progress.setRange(0, 0)  # busy until the engine knows the total
+        self.progress_label.setText("Looking for images...")
+
+    def add_predictions(self, predictions: Sequence[Any]) -> None:
+        self.model.add_predictions(predictions)
+        self._update_summary()
+
+    def show_progress(self, progress: Any, *, finished: bool = False, cancelled: bool = False) -> None:
+        if progress.total:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        elif finished:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+        self.progress_label.setText(progress_text(progress, finished=finished, cancelled=cancelled))
+
+    def set_preview(self, image: QImage) -> None:
+        if image.isNull():
+            self.preview.setText("(no preview)")
+            return
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(self.devicePixelRatioF())
+        size = self.preview.size() * self.devicePixelRatioF()
+        scaled = pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(self.devicePixelRatioF())
+        self.preview.setPixmap(scaled)
+
+    def _update_summary(self) -> None:
+        rows, errors, unsure = self.model.counts()
+        self.summary.setText(f"{rows:,} images · {unsure:,} unsure · {errors:,} errors" if rows else "")
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        pred = self.model.prediction(self.proxy.mapToSource(indexes[0]).row())
+        self.detail.show_prediction(pred, self.model.labels)
+        self.prediction_selected.emit(pred)
+

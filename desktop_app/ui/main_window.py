@@ -1,0 +1,298 @@
+"""The main window: model and device choice, single-image view, batch view.
+
+It shows at once and loads the model registry on a worker thread; paths
+given before that (``open_paths``) wait and are opened when models are ready.
+Single images are classified on the thread pool with a generation counter so
+that a slow, outdated answer never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from desktop_app import APP_NAME
+from desktop_app.engine.images import IMAGE_SUFFIXES
+from desktop_app.engine.sessions import Device
+from desktop_app.ui.actions import create_actions
+from desktop_app.ui.batch_controller import BatchController, sort_report_text
+from desktop_app.ui.batch_view import BatchView
+from desktop_app.ui.drop_area import image_from_mime, paths_from_mime
+from desktop_app.ui.model_bar import ModelBar
+from desktop_app.ui.models_controller import ModelsController
+from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.settings import Settings
+from desktop_app.ui.single_view import SingleView
+from desktop_app.ui.status import StatusWidgets
+from desktop_app.ui.thumbnails import ThumbnailCache
+from desktop_app.ui.workers import Task
+
+PREVIEW_SIDE = 1600
+
+
+def _classify_one(info: Any, device: Device, path: str) -> tuple[Any, Any, float | None]:
+    from desktop_app.engine.classifier import get_classifier
+
+    classifier = get_classifier(info, device)
+    prediction = classifier.classify(path)
+    return prediction, classifier.report, classifier.last_inference_ms if prediction.ok else None
+
+
+class MainWindow(QMainWindow):
+    prediction_shown = Signal(object)  # the Prediction now on screen in the image view
+
+    def __init__(self, settings: Settings | None = None, model_folders: Sequence[str | Path] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(APP_NAME)
+        self.settings = settings or Settings()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
+        self._tasks: set[Task] = set()
+        self._generation = 0
+        self._preview_generation = 0
+        self._pasted = 0
+        self._temp_dir = tempfile.TemporaryDirectory(prefix="image-classifier-")
+        self.current_path: str | None = None
+        self.last_prediction: Any = None
+        self._pending_paths: list[str] | None = None
+
+        self.actions = create_actions(self)
+        self.model_bar = ModelBar(self.settings.device, self)
+        self.addToolBar(self.model_bar.toolbar(self.actions))
+        self.single_view = SingleView(self)
+        self.thumbnails = ThumbnailCache(parent=self)
+        self.batch_view = BatchView(self.thumbnails, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.single_view, "Image")
+        self.tabs.addTab(self.batch_view, "Batch")
+        self.setCentralWidget(self.tabs)
+        self.status = StatusWidgets(self.statusBar())
+        self.batch = BatchController(self.batch_view, self.actions, self.pool, self.run_task)
+        for action in (self.actions.export, self.actions.sort_folders):
+            self.batch_view.add_action_button(action)
+        self.batch_view.set_cancel_action(self.actions.cancel)
+        self.models = ModelsController(self, model_folders)
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1100, 720)
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
+        if self.settings.window_state is not None:
+            self.restoreState(self.settings.window_state)
+        self.models.load()
+
+    # --- plumbing -----------------------------------------------------------------
+    def _connect(self) -> None:
+        a = self.actions
+        a.open_image.triggered.connect(self.open_image_dialog)
+        a.open_folder.triggered.connect(self.open_folder_dialog)
+        a.paste.triggered.connect(self.paste)
+        a.export.triggered.connect(self.export_dialog)
+        a.sort_folders.triggered.connect(self.sort_dialog)
+        a.cancel.triggered.connect(self.batch.cancel)
+        a.quit.triggered.connect(self.close)
+        a.compare.triggered.connect(self.show_compare)
+        a.model_info.triggered.connect(self.models.show_details)
+        a.add_models.triggered.connect(self.models.add_folder_dialog)
+        a.show_image.triggered.connect(lambda: self.tabs.setCurrentWidget(self.single_view))
+        a.show_batch.triggered.connect(lambda: self.tabs.setCurrentWidget(self.batch_view))
+        a.about.triggered.connect(self.show_about)
+        drop = self.single_view.drop_area
+        drop.paths_dropped.connect(self.open_paths)
+        drop.image_pasted.connect(self.classify_qimage)
+        drop.clicked.connect(self.open_image_dialog)
+        self.model_bar.model_changed.connect(self.models.select)
+        self.model_bar.device_changed.connect(self._device_changed)
+        self.batch.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.batch.failed.connect(self.warn)
+        self.batch.sorted.connect(lambda report, dest: self.inform("Sort into folders", sort_report_text(report, dest)))
+
+    def run_task(self, task: Task) -> None:
+        """Start ``task`` on the pool, keeping it alive until it has finished."""
+        self._tasks.add(task)
+        task.signals.finished.connect(lambda t=task: self._tasks.discard(t))
+        self.pool.start(task)
+
+    def warn(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.open()
+
+    def inform(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self)
+        box.open()
+
+    def device(self) -> Device:
+        return Device(self.model_bar.device())
+
+    # --- opening things -----------------------------------------------------------------
+    def open_paths(self, paths: Sequence[str]) -> None:
+        """One image file -> image view; several files or any folder -> batch."""
+        paths = [str(p) for p in paths if str(p)]
+        if not paths:
+            return
+        if not self.models.loaded:
+            self._pending_paths = paths
+            return
+        if len(paths) == 1 and not Path(paths[0]).is_dir():
+            self.classify(paths[0])
+        else:
+            info = self.models.current
+            if info is None:
+                self.warn("No model", "There is no model to classify with. Add a models folder first (Models menu).")
+                return
+            self.tabs.setCurrentWidget(self.batch_view)
+            self.batch.start(paths, info, self.device())
+
+    def open_pending(self) -> None:
+        if self._pending_paths:
+            paths, self._pending_paths = self._pending_paths, None
+            self.open_paths(paths)
+
+    def open_image_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.settings.last_dir("image"), f"Images ({patterns});;All files (*)")
+        if files:
+            self.settings.set_last_dir("image", files[0])
+            self.open_paths(files)
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Classify every image in a folder", self.settings.last_dir("folder"))
+        if folder:
+            self.settings.set_last_dir("folder", folder)
+            self.open_paths([folder])
+
+    def paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        paths = paths_from_mime(mime)
+        image = image_from_mime(mime)
+        if paths:
+            self.open_paths(paths)
+        elif image is not None:
+            self.classify_qimage(image)
+        else:
+            self.statusBar().showMessage("The clipboard holds no image and no image files.", 5000)
+
+    def classify_qimage(self, image: QImage) -> None:
+        """Save a pasted or dragged image to a temporary PNG and classify that file."""
+        self._pasted += 1
+        path = Path(self._temp_dir.name) / f"pasted-{self._pasted}.png"
+        if not image.save(str(path), "PNG"):
+            self.warn("Cannot use this image", "The pasted image could not be saved to a temporary file.")
+            return
+        self.open_paths([str(path)])
+
+    # --- single image -------------------------------------------------------------------
+    def classify(self, path: str) -> None:
+        """Show ``path`` in the image view and classify it with the current model."""
+        if path != self.current_path:
+            self.current_path = path
+            self._load_preview(path)
+            if self.models.compare_dialog is not None and self.models.compare_dialog.isVisible():
+                self.models.compare_dialog.set_image(path, self.device())
+        self.setWindowTitle(f"{Path(path).name} - {APP_NAME}")
+        self.tabs.setCurrentWidget(self.single_view)
+        self.actions.compare.setEnabled(bool(self.models.infos))
+        self.reclassify()
+
+    def reclassify(self) -> None:
+        """Classify the current image again (after a model or device change)."""
+        info, path = self.models.current, self.current_path
+        if path is None:
+            return
+        if info is None:
+            self.single_view.result.show_message("No model", "Add a models folder to classify images (Models menu).")
+            return
+        self._generation += 1
+        generation = self._generation
+        self.single_view.result.show_message("Classifying...", f"{Path(path).name} with {info.display_name}")
+        task = Task(_classify_one, info, self.device(), path)
+        task.signals.result.connect(lambda result, g=generation, i=info: self._show_prediction(g, i, result))
+        task.signals.error.connect(lambda msg, g=generation: g == self._generation and self._model_failed(msg))
+        self.run_task(task)
+
+    def _show_prediction(self, generation: int, info: Any, result: tuple[Any, Any, float | None]) -> None:
+        if generation != self._generation:
+            return
+        prediction, report, ms = result
+        self.last_prediction = prediction
+        self.single_view.result.show_prediction(prediction, info.labels)
+        self.status.show_report(report, ms)
+        self.prediction_shown.emit(prediction)
+
+    def _model_failed(self, message: str) -> None:
+        self.single_view.result.show_message("The model failed", message)
+        self.statusBar().showMessage(f"The model failed: {message}", 10000)
+
+    def _load_preview(self, path: str) -> None:
+        self._preview_generation += 1
+        generation = self._preview_generation
+        self.single_view.drop_area.set_image(None)
+        self.single_view.drop_area.set_message(f"Loading {Path(path).name}...")
+        task = Task(read_qimage, path, PREVIEW_SIDE)
+        task.signals.result.connect(lambda image, g=generation: self._show_preview(g, path, image))
+        self.run_task(task)
+
+    def _show_preview(self, generation: int, path: str, image: QImage) -> None:
+        if generation != self._preview_generation:
+            return
+        drop = self.single_view.drop_area
+        drop.set_image(image)
+        if image.isNull():
+            drop.set_message(f"No preview for {Path(path).name}\n\nDrop another image or folder here")
+
+    def _device_changed(self, device: str) -> None:
+        self.settings.device = device
+        if self.current_path:
+            self.reclassify()
+        else:
+            self.models.prepare()
+
+    # --- batch --------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        start = str(Path(self.settings.last_dir("export")) / "results.csv")
+        path, chosen = QFileDialog.getSaveFileName(self, "Export results", start, "CSV (*.csv);;JSON (*.json)")
+        if not path:
+            return
+        if Path(path).suffix.lower() not in (".csv", ".json"):
+            path += ".json" if "json" in chosen.lower() else ".csv"
+        self.settings.set_last_dir("export", path)
+        self.batch.export(path)
+
+    def sort_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Copy the images into class folders inside...", self.settings.last_dir("sort"))
+        if folder:
+            self.settings.set_last_dir("sort", folder)
+            self.batch.sort_into(folder)
+
+    # --- dialogs ------------------------------------------------------------------------
+    def show_compare(self) -> None:
+        if self.current_path is not None:
+            self.models.show_compare(self.current_path, self.device())
+
+    def show_about(self) -> None:
+        from desktop_app.ui.about_dialog import AboutDialog
+
+        AboutDialog(self).open()
+
+    # --- window events ------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.single_view.drop_area.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.single_view.drop_area.dropEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.settings.geometry = self.saveGeometry()
+        self.settings.window_state = self.saveState()
+        self.settings.sync()
+        self.batch.cancel()
+        self.thumbnails.clear()
+        self.pool.waitForDone(5000)
+        self.thumbnails.wait(2000)
+        self._temp_dir.cleanup()
+        super().closeEvent(event)

@@ -1,0 +1,142 @@
+"""Model insight: what a model is, how well it did on its test set, how it was trained.
+
+Everything comes from the model file's own metadata (``ModelInfo``): the
+architecture and size, test accuracy and loss, per-class precision / recall /
+F1, the confusion matrix as a heatmap, and the training recipe.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.heatmap import ConfusionHeatmap
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def overview_rows(info: Any) -> list[tuple[str, str]]:
+    """(field, text) pairs for the overview tab; missing values say so."""
+    metrics = info.metrics or {}
+    acc = info.test_accuracy
+    loss = metrics.get("test_loss")
+    n_test = metrics.get("num_test_images")
+    h, w = info.input_size
+    return [
+        ("Name", info.display_name),
+        ("File", str(info.path)),
+        ("Description", info.description or "-"),
+        ("Architecture", info.architecture or "-"),
+        ("Parameters", f"{info.params:,}" if info.params is not None else "-"),
+        ("Dataset", info.dataset or "-"),
+        ("Input", f"{w} x {h} RGB"),
+        ("Classes", f"{info.num_classes}: {', '.join(info.labels)}"),
+        ("Test accuracy", f"{acc * 100:.2f}%" if acc is not None else "not recorded"),
+        ("Test loss", f"{loss:.4f}" if isinstance(loss, (int, float)) else "not recorded"),
+        ("Test images", f"{n_test:,}" if isinstance(n_test, int) else "-"),
+    ]
+
+
+def per_class_rows(info: Any) -> list[tuple[str, str, str, str, str]]:
+    """(class, precision, recall, F1, support) as text, in label order."""
+    per_class = (info.metrics or {}).get("per_class") or {}
+    rows = []
+    for label in info.labels:
+        entry = per_class.get(label) or {}
+
+        def num(key: str, entry: dict = entry) -> str:
+            v = entry.get(key)
+            return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
+
+        rows.append((label, num("precision"), num("recall"), num("f1"), num("support")))
+    return rows
+
+
+class ModelDialog(QDialog):
+    """Tabs: Overview, Per class, Confusion matrix, Training."""
+
+    def __init__(self, info: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Model: {info.display_name}")
+        self.info = info
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._overview(), "&Overview")
+        self.tabs.addTab(self._per_class(), "&Per class")
+        self.tabs.addTab(self._confusion(), "&Confusion matrix")
+        self.tabs.addTab(self._training(), "&Training")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(buttons)
+        self.resize(640, 560)
+
+    def _overview(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for name, text in overview_rows(self.info):
+            form.addRow(f"{name}:", _label(text))
+        return page
+
+    def _per_class(self) -> QWidget:
+        rows = per_class_rows(self.info)
+        self.per_class_table = table = QTableWidget(len(rows), 5)
+        table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Test images"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        table.verticalHeader().hide()
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        return table
+
+    def _confusion(self) -> QWidget:
+        matrix = (self.info.metrics or {}).get("confusion_matrix")
+        if not (isinstance(matrix, list) and len(matrix) == self.info.num_classes):
+            return _label("This model's file does not record a confusion matrix.")
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(_label("Rows: true class. Columns: predicted class. Shade: share of the row."))
+        self.heatmap = ConfusionHeatmap(self.info.labels, matrix, page)
+        layout.addWidget(self.heatmap, 1)
+        return page
+
+    def _training(self) -> QWidget:
+        training = self.info.training or {}
+        if not training:
+            return _label("This model's file does not record how it was trained.")
+        page = QWidget()
+        form = QFormLayout(page)
+        for key, value in training.items():
+            form.addRow(f"{key.replace('_', ' ').capitalize()}:", _label(_fmt(value)))
+        return page

@@ -1,0 +1,125 @@
+"""A bar per class with its percentage; the top class highlighted.
+
+Painted with QPainter in palette colours only (Highlight for the top class,
+a faded WindowText for the others), so it follows light and dark themes and
+scales cleanly on high-DPI screens. Classes stay in the model's label order so
+that bars do not jump around when the user switches models.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def percent_text(p: float) -> str:
+    """"99.6%", "0.04%" or "<0.01%": enough digits to tell small values apart."""
+    pct = p * 100
+    if pct >= 10:
+        return f"{pct:.1f}%"
+    if pct >= 0.01:
+        return f"{pct:.2f}%"
+    return "0%" if pct == 0 else "<0.01%"
+
+
+class ProbabilityBars(QWidget):
+    """Shows ``labels`` with ``probabilities``; ``compact`` draws thin rows for side-by-side views."""
+
+    def __init__(self, parent: QWidget | None = None, *, compact: bool = False) -> None:
+        super().__init__(parent)
+        self._labels: list[str] = []
+        self._probs: list[float] = []
+        self._top = -1
+        self._unsure = False
+        self._compact = compact
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.setAccessibleName("Class probabilities")
+
+    # --- data -------------------------------------------------------------
+    def set_probabilities(self, labels: Sequence[str], probabilities: Sequence[float], *, unsure: bool = False) -> None:
+        """Show one bar per label; the largest probability is the top class."""
+        self._labels = list(labels)
+        self._probs = [float(p) for p in probabilities]
+        self._top = max(range(len(self._probs)), key=self._probs.__getitem__) if self._probs else -1
+        self._unsure = unsure
+        lines = [f"{lab}: {percent_text(p)}" for lab, p in zip(self._labels, self._probs)]
+        self.setToolTip("\n".join(lines))
+        self.setAccessibleDescription("; ".join(lines))
+        self.updateGeometry()
+        self.update()
+
+    def clear(self) -> None:
+        self.set_probabilities([], [])
+
+    def values(self) -> list[tuple[str, float]]:
+        """The (label, probability) pairs shown, in display order."""
+        return list(zip(self._labels, self._probs))
+
+    def top_label(self) -> str | None:
+        return self._labels[self._top] if self._top >= 0 else None
+
+    # --- geometry ---------------------------------------------------------
+    def _row_height(self) -> int:
+        h = self.fontMetrics().height()
+        return h + (2 if self._compact else 8)
+
+    def _label_width(self) -> int:
+        fm = self.fontMetrics()
+        widest = max((fm.horizontalAdvance(lab) for lab in self._labels), default=40)
+        return min(widest, fm.averageCharWidth() * (10 if self._compact else 16)) + 8
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(self._label_width() + 200, max(1, len(self._labels)) * self._row_height() + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._label_width() + 80, max(1, len(self._labels)) * self._row_height() + 4)
+
+    # --- painting ---------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+        if not self._labels:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        fm = self.fontMetrics()
+        row_h = self._row_height()
+        label_w = self._label_width()
+        pct_w = fm.horizontalAdvance("<0.01%") + 8
+        bar_w = max(10, self.width() - label_w - pct_w)
+        text_colour = pal.color(QPalette.ColorRole.WindowText)
+        track = QColor(text_colour)
+        track.setAlphaF(0.08)
+        other = QColor(text_colour)
+        other.setAlphaF(0.35)
+        top_colour = pal.color(QPalette.ColorRole.Highlight)
+        if self._unsure:
+            top_colour.setAlphaF(0.55)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for i, (label, p) in enumerate(zip(self._labels, self._probs)):
+            y = 2 + i * row_h
+            is_top = i == self._top
+            painter.setFont(bold if is_top else self.font())
+            painter.setPen(text_colour)
+            text = fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w - 8)
+            painter.drawText(QRectF(0, y, label_w - 8, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+            inset = 1 if self._compact else 3
+            bar = QRectF(label_w, y + inset, bar_w, row_h - 2 * inset)
+            radius = min(3.0, bar.height() / 2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(track)
+            painter.drawRoundedRect(bar, radius, radius)
+            filled = QRectF(bar.x(), bar.y(), max(0.0, min(1.0, p)) * bar.width(), bar.height())
+            if filled.width() > 0.5:
+                painter.setBrush(top_colour if is_top else other)
+                painter.drawRoundedRect(filled, radius, radius)
+            painter.setPen(text_colour)
+            painter.drawText(
+                QRectF(label_w + bar_w, y, pct_w, row_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                percent_text(p),
+            )
+        painter.end()

@@ -1,0 +1,69 @@
+"""The verdict for one image: class in large type, its probability, all bars.
+
+Shared by the single-image view and the batch detail pane. An "unsure"
+prediction shows "Not sure" with the best guess, never a confident wrong word;
+an error shows the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
+
+
+class ResultPanel(QWidget):
+    """Shows one engine ``Prediction`` (or a message)."""
+
+    def __init__(self, parent: QWidget | None = None, *, title_scale: float = 2.2) -> None:
+        super().__init__(parent)
+        self.title = QLabel("No image yet")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * title_scale)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setAccessibleName("Predicted class")
+        self.subtitle = QLabel("Drop an image to classify it.")
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle.setAccessibleName("Prediction details")
+        self.bars = ProbabilityBars(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addSpacing(8)
+        layout.addWidget(self.bars)
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+    def show_message(self, title: str, detail: str = "") -> None:
+        self.title.setText(title)
+        self.subtitle.setText(detail)
+        self.bars.clear()
+
+    def show_prediction(self, prediction: Any, labels: tuple[str, ...] | list[str]) -> None:
+        """Show ``prediction`` made by a model with class names ``labels``."""
+        if prediction.error:
+            self.show_message("Cannot read this image", prediction.error)
+            return
+        p = percent_text(prediction.probability)
+        if prediction.unsure:
+            self.title.setText("Not sure")
+            self.subtitle.setText(
+                f"Best guess: {prediction.label} ({p}). The model is not confident; "
+                "the image may show none of its classes."
+            )
+        else:
+            self.title.setText(prediction.label)
+            self.subtitle.setText(f"{p} probability")
+        probs = prediction.probabilities
+        if probs is not None:
+            self.bars.set_probabilities(labels, list(probs), unsure=prediction.unsure)
+        else:  # only top-k known
+            self.bars.set_probabilities([k for k, _ in prediction.top_k], [v for _, v in prediction.top_k])

@@ -1,0 +1,138 @@
+"""Streaming folder classification over real files with a real onnxruntime session."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from desktop_app.engine import batch as batch_module
+from desktop_app.engine.batch import Progress, classify_stream, iter_image_files
+from desktop_app.engine.classifier import Classifier
+from desktop_app.engine.contract import read_model_info
+from desktop_app.engine.sessions import Device
+from tests.engine.conftest import EXPECTED
+
+
+@pytest.fixture(scope="module")
+def classifier(colour_model: Path) -> Classifier:
+    return Classifier(read_model_info(colour_model), Device.CPU)
+
+
+def make_folder(folder: Path, count: int, colour: tuple[int, int, int] = (255, 0, 0)) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    image = Image.new("RGB", (8, 8), colour)
+    for i in range(count):
+        image.save(folder / f"img_{i:05d}.png")
+    return folder
+
+
+def test_batch_over_awkward_files_gives_one_row_per_file(awkward_dir: Path, classifier: Classifier) -> None:
+    # The folder "folder.png" is a folder: it is walked (empty), not a row; every file is a row.
+    explicit = [awkward_dir / name for name in EXPECTED if name != "folder.png"]
+    rows = {Path(p.path).name: p for p in classify_stream(explicit, classifier, batch_size=4)}
+    assert set(rows) == set(EXPECTED) - {"folder.png"}
+    for name, prediction in rows.items():
+        if EXPECTED[name] is None:
+            assert prediction.ok, (name, prediction.error)
+        else:
+            assert not prediction.ok and prediction.error.startswith(f"{name}: "), name
+    walked = list(classify_stream([awkward_dir], classifier, batch_size=5, workers=2))
+    assert len(walked) == len(EXPECTED) - 1
+    assert sum(not p.ok for p in walked) == sum(r is not None for r in EXPECTED.values()) - 1
+
+
+def test_results_are_right_and_progress_counts(tmp_path: Path, classifier: Classifier) -> None:
+    make_folder(tmp_path / "a", 10, (255, 0, 0))
+    make_folder(tmp_path / "a" / "b", 7, (0, 0, 255))
+    (tmp_path / "a" / "readme.txt").write_text("skip me")
+    (tmp_path / "a" / ".hidden.png").write_text("skip me too")
+    seen: list[Progress] = []
+    predictions = list(classify_stream([tmp_path / "a"], classifier, batch_size=4, on_progress=seen.append))
+    labels = [p.label for p in predictions]
+    assert labels == ["red"] * 10 + ["blue"] * 7  # discovery order: a's files, then a/b
+    final = seen[-1]
+    assert (final.done, final.total, final.failed) == (17, 17, 0)
+    assert final.rate > 0 and final.eta_s == 0
+
+
+def test_non_recursive(tmp_path: Path, classifier: Classifier) -> None:
+    make_folder(tmp_path, 3)
+    make_folder(tmp_path / "sub", 2)
+    assert len(list(classify_stream([tmp_path], classifier, recursive=False))) == 3
+
+
+def test_symlink_loop_and_unreadable_folder_are_reported(tmp_path: Path) -> None:
+    make_folder(tmp_path / "root", 2)
+    os.symlink(tmp_path / "root", tmp_path / "root" / "loop")
+    errors: list[tuple[Path, str]] = []
+    files = list(iter_image_files([tmp_path / "root"], errors=errors))
+    assert len(files) == 2
+    assert [(p.name, "already visited" in r) for p, r in errors] == [("loop", True)]
+
+
+def test_unreadable_folder_becomes_an_error_row(
+    tmp_path: Path, classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_folder(tmp_path / "ok", 2)
+    locked = make_folder(tmp_path / "locked", 2)
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == locked:  # root ignores chmod, so simulate the refusal
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    rows = list(classify_stream([tmp_path], classifier))
+    errors = [p for p in rows if not p.ok]
+    assert len(rows) == 3 and len(errors) == 1
+    assert errors[0].error == "locked: cannot read this folder (Permission denied)"
+
+
+def test_cancel_keeps_finished_results(tmp_path: Path, classifier: Classifier) -> None:
+    make_folder(tmp_path, 300)
+    cancel = threading.Event()
+    kept = []
+    for prediction in classify_stream([tmp_path], classifier, batch_size=16, cancel=cancel, workers=2):
+        kept.append(prediction)
+        if len(kept) == 16:
+            cancel.set()  # after the first batch
+    assert len(kept) == 16 and all(p.ok and p.label == "red" for p in kept)
+
+
+def test_pending_decodes_are_bounded(tmp_path: Path, classifier: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_folder(tmp_path, 120)
+    in_flight = [0]
+    peak = [0]
+    lock = threading.Lock()
+    real_decode = batch_module._decode
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        return real_decode(*args)
+
+    yielded = 0
+    monkeypatch.setattr(batch_module, "_decode", counting)
+    for _ in classify_stream([tmp_path], classifier, batch_size=8, workers=2):
+        yielded += 1
+        with lock:
+            in_flight[0] -= 1
+    assert yielded == 120
+    # decodes submitted but not yet yielded: the pending queue (2 x batch + workers) plus one batch
+    assert peak[0] <= (2 * 8 + 2) + 8
+
+
+def test_missing_explicit_file_is_a_row(tmp_path: Path, classifier: Classifier) -> None:
+    rows = list(classify_stream([tmp_path / "gone.jpg"], classifier))
+    assert len(rows) == 1 and rows[0].error == "gone.jpg: the file does not exist"
+
+
+def test_bad_batch_size(classifier: Classifier) -> None:
+    with pytest.raises(ValueError):
+        list(classify_stream([], classifier, batch_size=0))

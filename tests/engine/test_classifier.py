@@ -1,0 +1,100 @@
+"""Real onnxruntime sessions on small real ONNX models."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop_app.engine.classifier import (
+    DEFAULT_UNSURE_THRESHOLD,
+    Classifier,
+    clear_classifier_cache,
+    get_classifier,
+    make_prediction,
+)
+from desktop_app.engine.contract import read_model_info
+from desktop_app.engine.sessions import Device
+from tests.model_factory import make_classifier, solid_image
+
+
+@pytest.fixture(scope="module")
+def classifier(colour_model: Path) -> Classifier:
+    return Classifier(read_model_info(colour_model), Device.CPU)
+
+
+def test_predict_arrays(classifier: Classifier) -> None:
+    batch = np.stack([solid_image(c) for c in ("red", "green", "blue")])
+    probs = classifier.predict_arrays(batch)
+    assert probs.shape == (3, 3)
+    assert list(probs.argmax(axis=1)) == [0, 1, 2]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert classifier.last_inference_ms is not None and classifier.last_inference_ms >= 0
+
+
+@pytest.mark.parametrize("shape", [(2, 16, 16, 3), (32, 32, 3), (1, 32, 32, 4)])
+def test_wrong_batch_shape_is_a_clear_value_error(classifier: Classifier, shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"does not match the model input \[N, 32, 32, 3\]"):
+        classifier.predict_arrays(np.zeros(shape, dtype=np.float32))
+
+
+def test_classify_file_and_bytes(classifier: Classifier, tmp_path: Path) -> None:
+    Image.new("RGB", (64, 40), (0, 0, 255)).save(tmp_path / "blue.png")
+    prediction = classifier.classify(tmp_path / "blue.png", top_k=2)
+    assert prediction.ok and prediction.label == "blue" and prediction.path == str(tmp_path / "blue.png")
+    assert [label for label, _ in prediction.top_k][0] == "blue" and len(prediction.top_k) == 2
+    assert prediction.probabilities is not None and prediction.probabilities.shape == (3,)
+    assert not prediction.unsure
+    assert classifier.classify((tmp_path / "blue.png").read_bytes()).label == "blue"
+
+
+def test_classify_never_raises_for_bad_images(classifier: Classifier, tmp_path: Path) -> None:
+    (tmp_path / "bad.jpg").write_text("hello")
+    prediction = classifier.classify(tmp_path / "bad.jpg")
+    assert not prediction.ok and prediction.label is None
+    assert prediction.error == "bad.jpg: not an image file Pillow can read"
+
+
+def test_unsure_below_threshold() -> None:
+    labels = ("a", "b", "c")
+    sure = make_prediction("x", np.array([0.8, 0.1, 0.1]), labels, threshold=DEFAULT_UNSURE_THRESHOLD)
+    unsure = make_prediction("x", np.array([0.4, 0.35, 0.25]), labels, threshold=DEFAULT_UNSURE_THRESHOLD)
+    assert not sure.unsure and unsure.unsure and unsure.label == "a"
+    assert make_prediction("x", np.array([0.2, 0.3, 0.5]), labels, top_k=10, threshold=0.5).top_k == [
+        ("c", 0.5), ("b", pytest.approx(0.3)), ("a", pytest.approx(0.2))
+    ]
+
+
+def test_grey_image_is_unsure(classifier: Classifier) -> None:
+    grey = np.full((1, 32, 32, 3), 128, dtype=np.float32)
+    row = classifier.predict_arrays(grey)[0]
+    assert make_prediction(None, row, classifier.info.labels, threshold=DEFAULT_UNSURE_THRESHOLD).unsure
+
+
+def test_cache_per_file_mtime_and_device(tmp_path: Path) -> None:
+    clear_classifier_cache()
+    path = make_classifier(tmp_path / "m.onnx")
+    info = read_model_info(path)
+    first = get_classifier(info, Device.CPU)
+    assert get_classifier(info, Device.CPU) is first
+    assert get_classifier(info, Device.AUTO) is not first
+    import os
+
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    assert get_classifier(info, Device.CPU) is not first
+
+
+def test_cache_is_thread_safe(tmp_path: Path) -> None:
+    clear_classifier_cache()
+    info = read_model_info(make_classifier(tmp_path / "t.onnx"))
+    results: list[Classifier] = []
+    threads = [threading.Thread(target=lambda: results.append(get_classifier(info, Device.CPU))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in results}) == 1

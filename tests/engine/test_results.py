@@ -1,0 +1,79 @@
+"""Result files: columns, streaming JSON, and atomic replacement."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.engine.classifier import error_prediction, make_prediction
+from desktop_app.engine.results import open_result_writer, write_results
+
+LABELS = ("cat", "dog", "bird")
+
+
+def predictions() -> list:
+    return [
+        make_prediction("/p/a.jpg", np.array([0.91, 0.05, 0.04], dtype=np.float32), LABELS, top_k=2, threshold=0.5),
+        error_prediction("/p/b.jpg", "b.jpg: the file is truncated"),
+        make_prediction("/p/c ☕.jpg", np.array([0.4, 0.35, 0.25], dtype=np.float32), LABELS, threshold=0.5),
+    ]
+
+
+def test_csv_columns_and_values(tmp_path: Path) -> None:
+    out = write_results(tmp_path / "r.csv", predictions(), LABELS, top_k=2)
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "cat", "dog", "bird", "error"]
+    assert rows[0]["label"] == "cat" and rows[0]["top_k"] == "cat:0.91;dog:0.05"
+    assert float(rows[0]["probability"]) == pytest.approx(0.91, abs=1e-6)
+    assert rows[0]["unsure"] == "False" and rows[2]["unsure"] == "True"
+    assert rows[1]["label"] == "" and rows[1]["error"] == "b.jpg: the file is truncated"
+    assert rows[2]["path"] == "/p/c ☕.jpg"
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_json_is_a_list_of_objects(tmp_path: Path) -> None:
+    out = write_results(tmp_path / "r.json", iter(predictions()), LABELS)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data) == 3 and data[0]["top_k"][0] == ["cat", pytest.approx(0.91)]
+    assert data[1]["error"] and data[1]["cat"] is None and data[1]["unsure"] is None
+    assert json.loads(write_results(tmp_path / "empty.json", [], LABELS).read_text()) == []
+
+
+def test_error_mid_write_leaves_nothing_and_keeps_old_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    out.write_text("precious old results\n")
+
+    def exploding():  # type: ignore[no-untyped-def]
+        yield predictions()[0]
+        raise RuntimeError("crash mid-batch")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        write_results(out, exploding(), LABELS)
+    assert out.read_text() == "precious old results\n"
+    assert list(tmp_path.iterdir()) == [out]  # no temp file left
+    with pytest.raises(RuntimeError):
+        write_results(tmp_path / "new.json", exploding(), LABELS)
+    assert not (tmp_path / "new.json").exists() and list(tmp_path.iterdir()) == [out]
+
+
+def test_temp_file_lives_next_to_the_destination(tmp_path: Path) -> None:
+    with open_result_writer(tmp_path / "r.csv", LABELS) as writer:
+        writer.write(predictions()[0])
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        assert len(temps) == 1 and not (tmp_path / "r.csv").exists()
+    assert (tmp_path / "r.csv").exists() and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+    assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_unknown_suffix_and_clashing_labels(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=".csv or .json"):
+        open_result_writer(tmp_path / "r.xlsx", LABELS)
+    pred = make_prediction("x", np.array([1.0, 0.0]), ("label", "b"), threshold=0.5)
+    out = write_results(tmp_path / "r.csv", [pred], ("label", "b"))
+    row = next(csv.DictReader(out.open()))
+    assert row["label"] == "label" and row["p_label"] == "1.0"

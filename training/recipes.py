@@ -1,0 +1,113 @@
+"""One training recipe per model, in one readable place.
+
+The study trained with plain Adam and no augmentation (84.98% deep CNN,
+77.50% VGG). A plain modern recipe (SGD + Nesterov, cosine with warm-up,
+label smoothing 0.1, pad-4 crop + flip, bf16, batch 256) reached on the
+H100: deep CNN 87.1% (80 epochs), VGG 88.4%, compact VGG 78.4% (30 epochs),
+EfficientNet-Lite0 90.7% (linear head, then 12 epochs of full fine-tuning).
+The recipes below add what the targets (90 / 91 / 80 / 92%) need: longer
+cosine schedules, cutout, EMA of the weights, and for the transfer models a
+longer full fine-tune. They are starting points to confirm on the
+validation split (never the test split) on the GPU machine.
+
+Weight decay is *decoupled* in Keras 3 (``w -= lr * wd * w`` every step),
+for SGD as for AdamW; 5e-3 here is about what the usual coupled L2 of 5e-4
+does under momentum 0.9. Biases and BatchNorm scales/offsets are exempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from training.models import get_spec
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides how a model is trained (not what it is)."""
+
+    epochs: int
+    batch_size: int = 256
+    optimizer: str = "sgd"  # "sgd" (Nesterov, momentum 0.9) or "adamw"
+    learning_rate: float = 0.1  # peak, reached after the warm-up
+    warmup_epochs: float = 3.0
+    weight_decay: float = 5e-3
+    label_smoothing: float = 0.1
+    crop_padding: int = 4  # random crop after padding by this many pixels (0 = off)
+    flip: bool = True  # random horizontal flip
+    cutout: int = 0  # side of one random square erased per image (0 = off)
+    mixup_alpha: float = 0.0  # Beta(alpha, alpha) mixup of image pairs and labels (0 = off)
+    ema_momentum: float | None = None  # exponential moving average of the weights (None = off)
+    mixed_precision: bool = True  # bfloat16 compute where the device supports it (GPU)
+    # Transfer models only: phase 2 unfreezes the top of the backbone.
+    fine_tune_epochs: int = 0
+    fine_tune_learning_rate: float = 1e-3
+    fine_tune_optimizer: str = "sgd"
+    fine_tune_layers: int | None = None  # last N backbone layers; None = the whole backbone
+    why: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+RECIPES: dict[str, Recipe] = {
+    "deep_cnn": Recipe(
+        epochs=150,
+        learning_rate=0.1,
+        cutout=12,
+        ema_momentum=0.999,
+        why="80 plain epochs gave 87.1% still rising; twice the schedule, cutout against the "
+        "remaining overfit of the 1M-weight head, EMA for a smoother final model.",
+    ),
+    "vgg": Recipe(
+        epochs=150,
+        learning_rate=0.05,
+        cutout=12,
+        ema_momentum=0.999,
+        why="28M weights, 19M of them in the dense head: strong regularisation (dropout 0.5, "
+        "cutout) and a lower peak rate keep the BatchNorm-free head stable.",
+    ),
+    "compact_vgg": Recipe(
+        epochs=120,
+        learning_rate=0.05,
+        weight_decay=2.5e-3,
+        ema_momentum=0.999,
+        why="0.36M weights underfit with augmentation, so no cutout and less decay; it gains "
+        "mostly from a longer schedule (78.4% after 30 plain epochs).",
+    ),
+    "resnet50": Recipe(
+        epochs=10,
+        batch_size=128,
+        optimizer="adamw",
+        learning_rate=1e-3,
+        warmup_epochs=1.0,
+        weight_decay=0.05,
+        fine_tune_epochs=10,
+        fine_tune_learning_rate=1e-3,
+        fine_tune_layers=33,  # the conv5 stage
+        why="The study's recipe: train the dense head on the frozen ImageNet backbone, then "
+        "fine-tune its last stage at a low rate with BatchNorm kept frozen.",
+    ),
+    "efficientnet_lite0": Recipe(
+        epochs=5,
+        batch_size=128,
+        optimizer="adamw",
+        learning_rate=1e-3,
+        warmup_epochs=0.5,
+        weight_decay=0.05,
+        ema_momentum=0.999,
+        fine_tune_epochs=25,
+        fine_tune_learning_rate=0.01,
+        fine_tune_layers=None,
+        why="A linear-ish head on the frozen backbone gave 79.3%, 12 epochs of full fine-tuning "
+        "90.7%; a longer fine-tune with EMA and label smoothing aims past 92%.",
+    ),
+}
+
+
+def get_recipe(name: str, **overrides: Any) -> Recipe:
+    """The recipe of a registered model, with command-line overrides (None = keep)."""
+    get_spec(name)  # ValueError naming the known models
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return replace(RECIPES[name], **changes)
