@@ -14,6 +14,8 @@ interrupted (finished rows are kept). Qt is imported only when the GUI starts.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import threading
 from contextlib import nullcontext
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Classify images with ONNX models. Without a command, opens the GUI (with any image paths given).",
     )
     parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (providers, models)")
     parser.add_argument("--self-test", action="store_true", help="classify the shipped samples with every shipped model")
     parser.add_argument("--device", dest="global_device", choices=("auto", "cpu", "cuda"), default=None,
                         help="where to run models (default: auto)")
@@ -149,14 +152,15 @@ def _print_row(prediction, out: TextIO) -> None:  # type: ignore[no-untyped-def]
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_app.engine.batch import classify_stream
     from desktop_app.engine.classifier import Classifier
-    from desktop_app.engine.contract import ModelContractError
     from desktop_app.engine.results import open_result_writer
     from desktop_app.engine.sessions import Device, runtime_warnings
 
     destination = args.csv or args.json
-    if destination is not None and not destination.resolve().parent.is_dir():
-        print(f"error: the folder for {destination} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+    if destination is not None:
+        folder = destination.resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            print(f"error: cannot write {destination}: its folder does not exist or is read-only", file=sys.stderr)
+            return EXIT_USAGE
     for warning in runtime_warnings():
         print(f"warning: {warning}", file=sys.stderr)
     try:
@@ -165,7 +169,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return EXIT_NO_MODEL
-    except (ModelContractError, OSError, RuntimeError) as exc:
+    except Exception as exc:  # ModelContractError, or onnxruntime's own error types
         print(f"error: the model could not be loaded: {exc}", file=sys.stderr)
         return EXIT_NO_MODEL
     if classifier.report.notice:
@@ -175,7 +179,8 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     cancel = threading.Event()
     progress = ProgressLine(sys.stderr)
     done = failed = 0
-    sink = open_result_writer(destination, info.labels, top_k=args.top_k) if destination else nullcontext()
+    fmt = "csv" if args.csv else "json"
+    sink = open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt) if destination else nullcontext()
     # An exception inside the with block removes the temporary file; an
     # interrupt is caught inside it, so the rows finished so far are committed.
     with sink as writer:
@@ -231,6 +236,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    # The CLI prints the engine's notices itself; the log is for --verbose.
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     if args.self_test:
         from desktop_app.selftest import run_self_test
 

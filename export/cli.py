@@ -18,7 +18,11 @@ COMMANDS = ("export", "check", "info", "reduce")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cifar-export", description="Export Keras models to contract-following ONNX files.")
+    parser = argparse.ArgumentParser(
+        prog="cifar-export",
+        description="Export Keras models to contract-following ONNX files.",
+        epilog="`cifar-export SOURCE --out FILE.onnx` is short for `cifar-export export SOURCE --out FILE.onnx`.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     exp = sub.add_parser("export", help="convert a trained model (the default command)")
@@ -81,11 +85,12 @@ def _info(path: Path) -> int:
 def _export(args: argparse.Namespace) -> int:
     from export.convert import ExportError
     from export.pipeline import export_model
+    from export.reduce import ReduceError
 
     try:
         export_model(args.source, args.out, model_name=args.model_name, report=args.report, data=args.data,
                      reduce=args.reduce, tiny=args.tiny, opset=args.opset)
-    except (ExportError, FileNotFoundError, ValueError) as exc:
+    except (ExportError, ReduceError, FileNotFoundError, ValueError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -94,6 +99,8 @@ def _export(args: argparse.Namespace) -> int:
 def _reduce(args: argparse.Namespace) -> int:
     from export.reduce_file import ReduceError, reduce_file
 
+    if args.method == "int8" and args.data is None:
+        print("int8: calibrating on generated images; pass --data for real training images")
     try:
         report = reduce_file(args.file, args.out, args.method, data=args.data, limit=args.limit or None,
                              update_metrics=args.update_metrics)

@@ -39,7 +39,9 @@ def keras_to_onnx(model: keras.Model, *, opset: int = DEFAULT_OPSET) -> onnx.Mod
     if opset < MIN_OPSET:
         raise ExportError(f"opset {opset} is too old: the contract needs opset {MIN_OPSET} or newer")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ExportError(f"expected a model with one input and one output, got {len(model.inputs)} and {len(model.outputs)}")
+        raise ExportError(
+            f"expected a model with one input and one output, got {len(model.inputs)} and {len(model.outputs)}"
+        )
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or shape[-1] != 3 or None in shape:
         raise ExportError(f"the model input must be (H, W, 3) with a fixed size, found {shape}")

@@ -67,6 +67,8 @@ def load_split(
         counts[class_name] = counts.get(class_name, 0) + 1
         images.append(load_image(payload, size))
         targets.append(index[class_name])
+        if per_class is not None and len(counts) == len(index) and min(counts.values()) >= per_class:
+            break  # every class has its share: stop reading the archive
     if not images:
         raise ValueError(f"{path}: no images in the '{split}' split")
     order = np.arange(len(images))

@@ -6,6 +6,7 @@ what the export writes is exactly what the app reads.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -55,6 +56,30 @@ def default_metadata(
     except (ImportError, ValueError):
         return metadata
     metadata.update(display_name=spec.display_name, description=spec.description, architecture=spec.architecture)
+    return metadata
+
+
+#: Metric keys that describe the test split and are re-measured for the variant.
+TEST_METRICS = ("test_accuracy", "test_loss", "num_test_images", "per_class", "confusion_matrix", "macro_f1")
+
+
+def mark_reduced(
+    metadata: Mapping[str, Any], method: str, measured: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A copy of ``metadata`` noting the size reduction in ``training.export``.
+
+    With ``measured`` (the variant's own test metrics) the test-split metrics
+    are replaced, keeping the float32 accuracy as ``float32_test_accuracy``.
+    """
+    metadata = copy.deepcopy(dict(metadata))
+    training = metadata.setdefault("training", {})
+    note: dict[str, Any] = {"reduction": method}
+    if measured is not None:
+        metrics = metadata.setdefault("metrics", {})
+        if "test_accuracy" in metrics:
+            note["float32_test_accuracy"] = metrics["test_accuracy"]
+        metrics.update({k: measured[k] for k in TEST_METRICS if k in measured})
+    training["export"] = {**training.get("export", {}), **note}
     return metadata
 
 

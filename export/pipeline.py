@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import onnx
 
 from export.convert import DEFAULT_OPSET, ExportError, keras_to_onnx
-from export.metadata import default_metadata, metadata_from_report, set_metadata, write_onnx_atomically
+from export.metadata import (
+    default_metadata,
+    mark_reduced,
+    metadata_from_report,
+    set_metadata,
+    write_onnx_atomically,
+)
 from export.parity import MIN_IMAGES, ParityResult, check_parity, generated_images, onnx_predictor
 from export.reduce import CALIBRATION_IMAGES, reduce_model
 from export.source import load_source
@@ -31,6 +36,8 @@ class ParityError(ExportError):
 
 @dataclass(frozen=True)
 class ExportResult:
+    """What an export wrote and the numbers that let it through."""
+
     path: Path
     parity: ParityResult
     temperature: float | None
@@ -92,8 +99,12 @@ def export_model(
 
     agreement = None
     if reduce != "none":
-        calibration = _sample_images(data, labels, "train", CALIBRATION_IMAGES, seed=1) if reduce == "int8" else None
-        proto = reduce_model(proto, reduce, calibration)
+        calibration = None
+        if reduce == "int8":
+            calibration = _sample_images(data, labels, "train", CALIBRATION_IMAGES, seed=1)
+            if data is None:
+                log("int8: calibrating on generated images; pass --data for real training images")
+        proto = set_metadata(reduce_model(proto, reduce, calibration), mark_reduced(metadata, reduce, None))
         agreement = check_parity(onnx_predict, onnx_predictor(proto.SerializeToString()), images)
         log(f"{reduce} against float32: top-1 agreement {100 * agreement.top1_agreement:.2f}%, "
             f"max |dp| {agreement.max_abs_diff:.3g}")

@@ -21,6 +21,8 @@ from typing import Iterable
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
 METHODS = ("float16", "int8")
 #: Initializers with fewer elements stay float32 (biases, BatchNorm vectors: no gain, only Cast nodes).
@@ -62,32 +64,19 @@ def float16_weights(model: onnx.ModelProto, *, min_elements: int = FLOAT16_MIN_E
     return reduced
 
 
-class ImageReader:
-    """``CalibrationDataReader`` over an array of images, a small batch at a time."""
+class ImageReader(CalibrationDataReader):
+    """Feeds calibration images to ``quantize_static``, a small batch at a time."""
 
     def __init__(self, input_name: str, images: np.ndarray, batch_size: int = 16) -> None:
-        self._batches = iter(
-            [{input_name: np.ascontiguousarray(images[i : i + batch_size], np.float32)} for i in range(0, len(images), batch_size)]
-        )
+        batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
+        self._batches = iter([{input_name: np.ascontiguousarray(b, np.float32)} for b in batches])
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return next(self._batches, None)
 
 
-def _calibration_reader(input_name: str, images: np.ndarray):
-    from onnxruntime.quantization import CalibrationDataReader
-
-    class Reader(ImageReader, CalibrationDataReader):
-        pass
-
-    return Reader(input_name, images)
-
-
 def int8_quantize(model: onnx.ModelProto, calibration_images: np.ndarray) -> onnx.ModelProto:
     """A static int8 QDQ copy of ``model`` calibrated on ``calibration_images`` (NHWC 0..255)."""
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     if len(calibration_images) == 0:
         raise ReduceError("int8 quantization needs calibration images")
     with tempfile.TemporaryDirectory(prefix="cifar-int8-") as tmp:
@@ -98,7 +87,7 @@ def int8_quantize(model: onnx.ModelProto, calibration_images: np.ndarray) -> onn
         quantize_static(
             str(prepared),
             str(quantized),
-            _calibration_reader(model.graph.input[0].name, calibration_images),
+            ImageReader(model.graph.input[0].name, calibration_images),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=QUANTIZED_OPS,
             per_channel=True,

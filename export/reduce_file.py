@@ -5,36 +5,17 @@ Needs no TensorFlow: works on any contract-following file.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import onnx
 
 from desktop_app.engine.contract import read_model_info
 from export.evaluate import VariantReport, compare_variant, evaluate
-from export.metadata import read_metadata, set_metadata, write_onnx_atomically
+from export.metadata import mark_reduced, read_metadata, set_metadata, write_onnx_atomically
 from export.parity import generated_images
 from export.reduce import CALIBRATION_IMAGES, ReduceError, reduce_model
 
 __all__ = ["ReduceError", "reduce_file"]
-
-#: Metric keys that describe the test split and are re-measured for the variant.
-TEST_METRICS = ("test_accuracy", "test_loss", "num_test_images", "per_class", "confusion_matrix", "macro_f1")
-
-
-def _variant_metadata(metadata: dict[str, Any], method: str, measured: dict[str, Any] | None) -> dict[str, Any]:
-    """The source metadata, marked as reduced; test metrics replaced by the variant's own."""
-    metadata = copy.deepcopy(metadata)
-    training = metadata.setdefault("training", {})
-    note: dict[str, Any] = {"reduction": method}
-    if measured is not None:
-        metrics = metadata.setdefault("metrics", {})
-        if "test_accuracy" in metrics:
-            note["float32_test_accuracy"] = metrics["test_accuracy"]
-        metrics.update({k: measured[k] for k in TEST_METRICS if k in measured})
-    training["export"] = {**training.get("export", {}), **note}
-    return metadata
 
 
 def reduce_file(
@@ -75,7 +56,7 @@ def reduce_file(
             raise ReduceError("--update-metrics needs --data (labelled test images)")
         write_onnx_atomically(reduced, out)
         measured = evaluate(out, images, targets)
-    set_metadata(reduced, _variant_metadata(read_metadata(proto), method, measured))
+    set_metadata(reduced, mark_reduced(read_metadata(proto), method, measured))
     write_onnx_atomically(reduced, out)
     return compare_variant(source, out, method, images, targets)
 

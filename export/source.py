@@ -101,7 +101,9 @@ def load_source(
         except (ValueError, KeyError) as exc:
             reason = str(exc).strip().splitlines()[0][:300]
             size = "tiny " if tiny else ""
-            raise ExportError(f"{path}: the weights do not fit the {size}'{model_name}' architecture ({reason})") from exc
+            raise ExportError(
+                f"{path}: the weights do not fit the {size}'{model_name}' architecture ({reason})"
+            ) from exc
         return Source(model, model_name, loaded_report)
     if path.suffix == ".keras":
         _register_custom_layers()

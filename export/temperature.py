@@ -26,12 +26,17 @@ def _logits_source(model: keras.Model) -> tuple[keras.layers.Dense, object]:
         if last.activation is not keras.activations.softmax:
             raise ExportError(f"the last layer '{last.name}' is a Dense without softmax; cannot find the logits")
         return last, last.input
-    if isinstance(last, (keras.layers.Softmax, keras.layers.Activation)) and isinstance(model.layers[-2], keras.layers.Dense):
+    softmax_layer = isinstance(last, keras.layers.Softmax) or (
+        isinstance(last, keras.layers.Activation) and last.activation is keras.activations.softmax
+    )
+    if softmax_layer and isinstance(model.layers[-2], keras.layers.Dense):
         dense = model.layers[-2]
         if dense.activation is not keras.activations.linear:
             raise ExportError(f"layer '{dense.name}' before the softmax is not linear; cannot find the logits")
         return dense, dense.input
-    raise ExportError(f"cannot find the logits: the last layer '{last.name}' is a {type(last).__name__}, not Dense(softmax)")
+    raise ExportError(
+        f"cannot find the logits: the last layer '{last.name}' is a {type(last).__name__}, not Dense(softmax)"
+    )
 
 
 def with_temperature(model: keras.Model, temperature: float | None) -> keras.Model:
@@ -44,7 +49,9 @@ def with_temperature(model: keras.Model, temperature: float | None) -> keras.Mod
     if not (math.isfinite(temperature) and temperature > 0):
         raise ExportError(f"temperature must be a positive number, got {temperature}")
     dense, features = _logits_source(model)
-    logits_layer = keras.layers.Dense(dense.units, activation=None, use_bias=dense.use_bias, name=f"{dense.name}_logits")
+    logits_layer = keras.layers.Dense(
+        dense.units, activation=None, use_bias=dense.use_bias, name=f"{dense.name}_logits"
+    )
     logits = logits_layer(features)
     logits_layer.set_weights(dense.get_weights())
     scaled = keras.layers.Rescaling(1.0 / float(temperature), name="temperature")(logits)

@@ -12,7 +12,10 @@ folder is over the size budget.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -63,8 +66,16 @@ def archive_modules(executable: Path) -> list[str]:
     return pkg_archive_contents(str(executable), recursive=True)
 
 
+def _disk_usage(path: Path) -> int:
+    """Bytes on disk like ``du`` counts them (allocated blocks where the OS reports them)."""
+    stat = path.lstat()
+    blocks = getattr(stat, "st_blocks", None)
+    return blocks * 512 if blocks is not None else stat.st_size
+
+
 def folder_size_mb(bundle: Path) -> float:
-    return sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
+    """Size of the folder in MiB, as ``du -s`` reports it (symbolic links count as nothing)."""
+    return sum(_disk_usage(p) for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
 
 
 def largest_entries(bundle: Path, count: int = 8) -> list[tuple[str, float]]:
@@ -74,7 +85,7 @@ def largest_entries(bundle: Path, count: int = 8) -> list[tuple[str, float]]:
     sizes = []
     for entry in root.iterdir():
         files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
-        sizes.append((entry.name, sum(p.stat().st_size for p in files if not p.is_symlink()) / 2**20))
+        sizes.append((entry.name, sum(_disk_usage(p) for p in files if not p.is_symlink()) / 2**20))
     return sorted(sizes, key=lambda item: -item[1])[:count]
 
 
@@ -93,6 +104,18 @@ def missing_parts(files: list[str]) -> list[str]:
     return [what for what, pattern in required.items() if not any(re.search(pattern, f) for f in files)]
 
 
+def unresolved_xcb_libraries(bundle: Path) -> list[str]:
+    """Libraries Qt's X11 plugin needs that are neither bundled nor installed (Linux; ldd)."""
+    internal = bundle / "_internal"
+    plugin = internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not sys.platform.startswith("linux") or not plugin.is_file() or shutil.which("ldd") is None:
+        return []
+    search = f"{internal}:{internal / 'PySide6' / 'Qt' / 'lib'}"
+    result = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True,
+                            env=dict(os.environ, LD_LIBRARY_PATH=search))
+    return sorted({line.split()[0] for line in result.stdout.splitlines() if "not found" in line})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, help="the one-folder build, e.g. dist/ImageClassifier")
@@ -109,12 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     if bundle.is_dir():
         print("largest parts: " + ", ".join(f"{name} {mb:.1f} MiB" for name, mb in largest_entries(bundle)))
     models = [f for f in files if re.search(r"(^|/)assets/models/.+\.onnx$", f)]
-    print(f"models: {len(models)} ({', '.join(Path(m).name for m in models) or 'none'})")
+    models_mb = sum(_disk_usage(bundle / m) for m in models) / 2**20
+    print(f"models: {len(models)}, {models_mb:.1f} MiB ({', '.join(Path(m).name for m in models) or 'none'})")
 
     problems = [f"missing: {what}" for what in missing_parts(files)]
     problems += [f"forbidden: {name}" for name in forbidden_hits(files + modules)]
     if size > args.budget_mb:
         problems.append(f"size {size:.1f} MiB is over the {args.budget_mb:.0f} MiB budget")
+    unresolved = unresolved_xcb_libraries(bundle)
+    if unresolved:
+        print("WARNING: the X11 (xcb) platform plugin cannot load here; neither bundled nor installed: "
+              + ", ".join(unresolved) + " (install them before building: see docs/packaging.md)")
     for problem in problems:
         print(f"FAIL {problem}")
     if problems:

@@ -5,7 +5,8 @@ EGL platforms, touch input, the GTK theme ...), and binary analysis then pulls
 in whatever those plugins link against: QtNetwork for VNC and TUIO, a partial
 copy of the system's GTK/cairo/pango stack for the GTK theme (which also breaks
 on other distributions). ``build.spec`` removes the plugins by path and then,
-on Linux, every plain shared library that no remaining binary needs.
+on Linux, every plain shared library that no remaining binary needs
+(including onnxruntime's C-API library, which the Python binding does not use).
 
 The graph logic is pure (``orphaned_libraries``) so it is tested without a build.
 """
@@ -27,17 +28,16 @@ UNUSED_PLUGINS = (
     "plugins/generic/",
     "plugins/platformthemes/libqgtk3",
 )
-# ONNX Runtime's C/C++ API library: on Linux the Python binding links the runtime
-# statically and never loads it (35 MB). Provider libraries are dlopen()ed: kept.
-UNUSED_LINUX_LIBRARIES = ("onnxruntime/capi/libonnxruntime.so",)
+# ONNX Runtime's C/C++ API library (35 MB): on Linux the Python binding links the
+# runtime statically and never loads it, so it is treated as a plain library and
+# kept only if some other binary links it. Provider libraries are dlopen()ed: roots.
+ORT_C_API_LIBRARY = "onnxruntime/capi/libonnxruntime.so"
 
 
-def is_unused_plugin(dest: str, *, linux: bool) -> bool:
-    """True for a bundled file the app never loads (see the module docstring)."""
+def is_unused_plugin(dest: str) -> bool:
+    """True for a Qt plugin the app never loads (see the module docstring)."""
     dest = dest.replace("\\", "/")
-    if any(fragment in dest for fragment in UNUSED_PLUGINS):
-        return True
-    return linux and any(fragment in dest for fragment in UNUSED_LINUX_LIBRARIES)
+    return any(fragment in dest for fragment in UNUSED_PLUGINS)
 
 
 def is_plain_library(dest: str) -> bool:
@@ -46,6 +46,8 @@ def is_plain_library(dest: str) -> bool:
     Everything else is a root: Python extensions, Qt plugins and onnxruntime's
     providers (loaded with dlopen), libpython (loaded by the bootloader).
     """
+    if ORT_C_API_LIBRARY in dest.replace("\\", "/"):
+        return True
     path = PurePosixPath(dest.replace("\\", "/"))
     name = path.name
     if not name.startswith("lib") or ".so" not in name or name.startswith("libpython"):
@@ -57,7 +59,7 @@ def is_plain_library(dest: str) -> bool:
 
 def orphaned_libraries(needed: Mapping[str, Iterable[str]], is_root: Callable[[str], bool]) -> set[str]:
     """Destinations not reachable from any root through ``needed`` (dest -> sonames it links)."""
-    by_soname = {PurePosixPath(dest).name: dest for dest in needed}
+    by_soname = {alias: dest for dest in needed for alias in soname_aliases(PurePosixPath(dest).name)}
     keep = {dest for dest in needed if is_root(dest)}
     stack = list(keep)
     while stack:
@@ -69,6 +71,15 @@ def orphaned_libraries(needed: Mapping[str, Iterable[str]], is_root: Callable[[s
     return set(needed) - keep
 
 
+def soname_aliases(name: str) -> list[str]:
+    """Names a library may be linked by: ``libx.so.1.2.3`` -> itself, ``libx.so.1.2``, ``libx.so.1``, ``libx.so``."""
+    stem, sep, version = name.partition(".so.")
+    if not sep:
+        return [name]
+    parts = version.split(".")
+    return [f"{stem}.so.{'.'.join(parts[:n])}" for n in range(len(parts), 0, -1)] + [f"{stem}.so"]
+
+
 def linked_sonames(path: str) -> set[str]:
     """Sonames ``path`` links against, via PyInstaller's own ldd wrapper."""
     from PyInstaller.depend.bindepend import get_imports
@@ -78,7 +89,7 @@ def linked_sonames(path: str) -> set[str]:
 
 def prune(binaries: list, datas: list, *, linux: bool, log: Callable[[str], None] = print) -> tuple[list, list]:
     """Return (binaries, datas) without unused plugins and, on Linux, orphaned libraries."""
-    binaries = [entry for entry in binaries if not is_unused_plugin(entry[0], linux=linux)]
+    binaries = [entry for entry in binaries if not is_unused_plugin(entry[0])]
     if linux:
         files = {dest: src for dest, src, kind in binaries if kind != "SYMLINK"}
         needed = {dest: linked_sonames(src) for dest, src in files.items()}
@@ -98,14 +109,19 @@ def _symlink_target(entry: tuple) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(dest), target)).replace("\\", "/")
 
 
-def strip_debug_info(binaries: list, workdir: str, *, prefixes: tuple[str, ...] = ("libpython",),
-                     log: Callable[[str], None] = print) -> list:
-    """Replace matching libraries by copies without debug sections (``strip --strip-debug``).
+def is_python_build_binary(dest: str) -> bool:
+    """libpython and the standard library's extension modules (``lib-dynload``)."""
+    dest = dest.replace("\\", "/")
+    return os.path.basename(dest).startswith("libpython") or "/lib-dynload/" in f"/{dest}"
 
-    Only named libraries: PyInstaller's global ``strip`` option also rewrites
-    wheels' auditwheel-patched libraries (numpy's OpenBLAS), which then fail to
-    load ("ELF load command address/offset not page-aligned"). libpython from
-    some Python builds carries ~18 MB of debug info.
+
+def strip_debug_info(binaries: list, workdir: str, *, log: Callable[[str], None] = print) -> list:
+    """Replace Python's own binaries by copies without debug sections (``strip --strip-debug``).
+
+    Only those: PyInstaller's global ``strip`` option also rewrites wheels'
+    auditwheel-patched libraries (numpy's OpenBLAS), which then fail to load
+    ("ELF load command address/offset not page-aligned"). libpython and
+    lib-dynload from some Python builds carry ~25 MB of debug info.
     """
     import shutil
     import subprocess
@@ -113,16 +129,15 @@ def strip_debug_info(binaries: list, workdir: str, *, prefixes: tuple[str, ...] 
     strip = shutil.which("strip")
     if strip is None:
         return binaries
-    result = []
+    result, before, after = [], 0, 0
     for dest, src, kind in binaries:
-        name = os.path.basename(dest)
-        if kind != "SYMLINK" and name.startswith(prefixes):
-            target = os.path.join(workdir, "stripped", name)
+        if kind != "SYMLINK" and is_python_build_binary(dest):
+            target = os.path.join(workdir, "stripped", dest)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copy2(src, target)
             if subprocess.run([strip, "--strip-debug", target], capture_output=True).returncode == 0:
-                log(f"prune: stripped debug info from {name}: {os.path.getsize(src) / 2**20:.1f} -> "
-                    f"{os.path.getsize(target) / 2**20:.1f} MiB")
+                before, after = before + os.path.getsize(src), after + os.path.getsize(target)
                 src = target
         result.append((dest, src, kind))
+    log(f"prune: stripped debug info from Python's binaries: {before / 2**20:.1f} -> {after / 2**20:.1f} MiB")
     return result

@@ -195,3 +195,9 @@ def test_progress_line_only_on_a_terminal() -> None:
         line.close()
     assert "\r50/200 images  25/s  2 failed  ETA 6 s" in terminal.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_output_format_follows_the_option_not_the_suffix(images: Path, colour_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.txt"
+    assert cli.main(["classify", str(images), "--model", str(colour_model), "--json", str(out)]) == 0
+    assert {row["label"] for row in json.loads(out.read_text())} == {"red", "blue"}

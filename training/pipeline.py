@@ -61,7 +61,8 @@ def run_training(
     dataset = load_dataset(data, limit=limit, seed=seed)
     print(
         f"{dataset.name}: {len(dataset.y_train)} train / {len(dataset.y_val)} validation / "
-        f"{len(dataset.y_test)} test images" + (f"; skipped {len(dataset.skipped)} unreadable" if dataset.skipped else "")
+        f"{len(dataset.y_test)} test images"
+        + (f"; skipped {len(dataset.skipped)} unreadable" if dataset.skipped else "")
     )
     fit = fit_model(name, dataset, recipe, out, seed=seed, tiny=tiny, backbone_weights=backbone_weights)
     model = fit.model

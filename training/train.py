@@ -43,9 +43,12 @@ class FitResult:
 
 
 def lr_schedule(peak: float, epochs: int, steps: int, warmup_epochs: float) -> keras.optimizers.schedules.CosineDecay:
-    """Linear warm-up to ``peak``, then cosine decay to zero at the last step."""
+    """Linear warm-up to ``peak``, then cosine decay to zero at the last step.
+
+    The warm-up takes at most a fifth of the schedule (short smoke runs).
+    """
     total = max(1, epochs * steps)
-    warmup = min(int(round(warmup_epochs * steps)), total - 1)
+    warmup = min(int(round(warmup_epochs * steps)), total // 5)
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=peak / 100 if warmup else peak,
         decay_steps=max(1, total - warmup),
@@ -54,9 +57,19 @@ def lr_schedule(peak: float, epochs: int, steps: int, warmup_epochs: float) -> k
     )
 
 
+def ema_for(momentum: float | None, total_steps: int) -> float | None:
+    """The EMA momentum, shortened so its horizon 1/(1-m) is at most a tenth of the run.
+
+    Without this a short run would be evaluated with weights from its first steps.
+    """
+    if momentum is None:
+        return None
+    return max(0.0, min(momentum, 1 - 10 / max(1, total_steps)))
+
+
 def make_optimizer(kind: str, schedule, weight_decay: float, ema_momentum: float | None) -> keras.optimizers.Optimizer:
     """SGD with Nesterov momentum or AdamW; decoupled decay, none on biases and BatchNorm."""
-    ema = {"use_ema": ema_momentum is not None, "ema_momentum": ema_momentum or 0.99}
+    ema = {"use_ema": ema_momentum is not None, "ema_momentum": 0.99 if ema_momentum is None else ema_momentum}
     if kind == "sgd":
         opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay, **ema)
     elif kind == "adamw":
@@ -85,9 +98,13 @@ def unfreeze_backbone(model: keras.Model, top_layers: int | None) -> int:
 
 
 def _phases(name: str, recipe: Recipe) -> list[tuple[str, int, str, float]]:
-    phases = [("train" if not get_spec(name).transfer else "head", recipe.epochs, recipe.optimizer, recipe.learning_rate)]
-    if get_spec(name).transfer and recipe.fine_tune_epochs > 0:
-        phases.append(("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer, recipe.fine_tune_learning_rate))
+    """(phase, epochs, optimizer, peak learning rate) of each training phase."""
+    transfer = get_spec(name).transfer
+    phases = [("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate)]
+    if transfer and recipe.fine_tune_epochs > 0:
+        phases.append(
+            ("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer, recipe.fine_tune_learning_rate)
+        )
     return phases
 
 
@@ -130,7 +147,10 @@ def fit_model(
                 base.load_weights(str(weights_path))
             unfreeze_backbone(base, recipe.fine_tune_layers)
         optimizer = make_optimizer(
-            kind, lr_schedule(peak, epochs, steps, recipe.warmup_epochs), recipe.weight_decay, recipe.ema_momentum
+            kind,
+            lr_schedule(peak, epochs, steps, recipe.warmup_epochs),
+            recipe.weight_decay,
+            ema_for(recipe.ema_momentum, epochs * steps),
         )
         wrapper.compile(
             optimizer=optimizer,
@@ -141,7 +161,10 @@ def fit_model(
         if recipe.ema_momentum is not None:
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(checkpoint)
-        print(f"[{name}] {phase}: {epochs} epoch(s), {steps} steps of {batches.batch_size}, {kind} peak lr {peak:g}, {policy}")
+        print(
+            f"[{name}] {phase}: {epochs} epoch(s), {steps} steps of {batches.batch_size}, "
+            f"{kind} peak lr {peak:g}, {policy}"
+        )
         fitted = wrapper.fit(batches, epochs=epochs, validation_data=validation, callbacks=callbacks, verbose=verbose)
         for key in HISTORY_KEYS:
             history[key] += [float(v) for v in fitted.history.get(key, [])]

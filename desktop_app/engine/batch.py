@@ -103,6 +103,7 @@ def classify_stream(
     progress = Progress()
     start = time.perf_counter()
     last_report = [0.0]
+    exact_total: list[int | None] = [None]
     counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
     counter.start()
 
@@ -112,7 +113,7 @@ def classify_stream(
             return
         last_report[0] = now
         progress.elapsed_s = now - start
-        progress.total = counter.total
+        progress.total = exact_total[0] if exact_total[0] is not None else counter.total
         on_progress(Progress(progress.done, progress.total, progress.failed, progress.elapsed_s))
 
     def failed(path: Path, message: str) -> Prediction:
@@ -136,6 +137,7 @@ def classify_stream(
     arrays: list[np.ndarray] = []
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
     size = classifier.input_size
+    completed = False
     try:
         exhausted = False
         while not cancel.is_set():
@@ -163,11 +165,12 @@ def classify_stream(
                 yield from flush(batch_paths, arrays)
         if arrays and not cancel.is_set():
             yield from flush(batch_paths, arrays)
+        completed = not cancel.is_set()
     finally:
-        finished.set()
+        finished.set()  # stops the counter if it is still walking
         for _, future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-        if not cancel.is_set():
-            counter.join(timeout=1.0)
+        if completed:
+            exact_total[0] = progress.done  # known exactly now, whether or not the counter finished
         report(force=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
-from desktop_app.engine.sessions import Device, SessionReport, create_session
+from desktop_app.engine.sessions import Device, create_session
 
 #: Top-1 probability under which a prediction is flagged "unsure". With ten
 #: classes, below 0.5 the model gives the other nine classes together more

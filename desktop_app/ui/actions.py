@@ -29,11 +29,19 @@ class Actions:
     about: QAction
 
 
-def _action(window: QMainWindow, text: str, shortcut: QKeySequence | str | None, tip: str, icon: QStyle.StandardPixmap | None = None) -> QAction:
+def _action(
+    window: QMainWindow,
+    text: str,
+    shortcut: QKeySequence | str | None,
+    tip: str,
+    icon: QStyle.StandardPixmap | None = None,
+) -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
-    action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip)
+    action.setToolTip(
+        f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip
+    )
     action.setStatusTip(tip)
     if icon is not None:
         action.setIcon(window.style().standardIcon(icon))
@@ -44,16 +52,56 @@ def create_actions(window: QMainWindow) -> Actions:
     """Create every action (not yet connected) and the menu bar."""
     sp = QStyle.StandardPixmap
     a = Actions(
-        open_image=_action(window, "&Open image...", QKeySequence.StandardKey.Open, "Classify one or more image files", sp.SP_DialogOpenButton),
-        open_folder=_action(window, "Open &folder...", "Ctrl+Shift+O", "Classify every image in a folder and its sub-folders", sp.SP_DirOpenIcon),
-        paste=_action(window, "&Paste image", QKeySequence.StandardKey.Paste, "Classify an image (or image files) from the clipboard"),
-        export=_action(window, "&Export results...", "Ctrl+E", "Save the batch results shown in the table as CSV or JSON", sp.SP_DialogSaveButton),
-        sort_folders=_action(window, "&Sort into folders...", "Ctrl+Shift+S", "Copy the images into one sub-folder per predicted class (originals stay where they are)"),
-        cancel=_action(window, "&Cancel batch", "Esc", "Stop the running batch; finished rows are kept", sp.SP_BrowserStop),
+        open_image=_action(
+            window,
+            "&Open image...",
+            QKeySequence.StandardKey.Open,
+            "Classify one or more image files",
+            sp.SP_DialogOpenButton,
+        ),
+        open_folder=_action(
+            window,
+            "Open &folder...",
+            "Ctrl+Shift+O",
+            "Classify every image in a folder and its sub-folders",
+            sp.SP_DirOpenIcon,
+        ),
+        paste=_action(
+            window,
+            "&Paste image",
+            QKeySequence.StandardKey.Paste,
+            "Classify an image (or image files) from the clipboard",
+        ),
+        export=_action(
+            window,
+            "&Export results...",
+            "Ctrl+E",
+            "Save the batch results shown in the table as CSV or JSON",
+            sp.SP_DialogSaveButton,
+        ),
+        sort_folders=_action(
+            window,
+            "&Sort into folders...",
+            "Ctrl+Shift+S",
+            "Copy the images into one sub-folder per predicted class (originals stay where they are)",
+        ),
+        cancel=_action(
+            window, "&Cancel batch", "Esc", "Stop the running batch; finished rows are kept", sp.SP_BrowserStop
+        ),
         quit=_action(window, "&Quit", QKeySequence.StandardKey.Quit, "Close the application"),
-        compare=_action(window, "&Compare models", "Ctrl+Shift+C", "Classify the current image with every model, side by side"),
-        model_info=_action(window, "Model &details...", "Ctrl+I", "Architecture, test metrics, confusion matrix and training recipe of the current model", sp.SP_FileDialogInfoView),
-        add_models=_action(window, "&Add models folder...", "Ctrl+Shift+M", "Use your own ONNX models that follow the model contract"),
+        compare=_action(
+            window, "&Compare models", "Ctrl+Shift+C", "Classify the current image with every model, side by side"
+        ),
+        model_info=_action(
+            window,
+            "Model &details...",
+            "Ctrl+I",
+            "Architecture, test metrics, confusion matrix and training recipe of the current model",
+            sp.SP_FileDialogInfoView,
+        ),
+        add_models=_action(
+            window, "&Add models folder...", "Ctrl+Shift+M", "Use your own ONNX models that follow the model contract"
+        ),
         show_image=_action(window, "&Image view", "Ctrl+1", "Show the single-image view"),
         show_batch=_action(window, "&Batch view", "Ctrl+2", "Show the batch results"),
         about=_action(window, "&About", None, "Versions and available execution providers"),

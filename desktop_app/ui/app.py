@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, ORGANIZATION, __version__
+
+if TYPE_CHECKING:
+    from desktop_app.ui.main_window import MainWindow
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -23,16 +26,22 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(paths: list[str]) -> int:
-    """Show the main window, open ``paths`` once the models are loaded, run the event loop.
-
-    One image opens in the image view; several files or a folder start a batch.
-    """
-    app = create_application()
+def start(paths: Sequence[str] = ()) -> "MainWindow":
+    """Create the application and show the main window; ``paths`` open once models are loaded."""
+    create_application()
     from desktop_app.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
     if paths:
         window.open_paths([str(p) for p in paths])
-    return app.exec()
+    return window
+
+
+def run(paths: list[str]) -> int:
+    """Show the main window, open ``paths``, and run the event loop until the window closes.
+
+    One image opens in the image view; several files or a folder start a batch.
+    """
+    window = start(paths)  # noqa: F841 - keeps the window alive while the loop runs
+    return QApplication.instance().exec()  # type: ignore[union-attr]

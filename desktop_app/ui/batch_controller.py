@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.batch_view import BatchView
 from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.signals import emit
 from desktop_app.ui.sorting import SortReport, copy_into_class_folders
 from desktop_app.ui.workers import BatchWorker, Task
 
@@ -71,18 +72,18 @@ class BatchController(QObject):
         worker = BatchWorker(paths, info, device)
         worker.signals.result.connect(lambda preds, w=worker: w is self.worker and self.view.add_predictions(preds))
         worker.signals.progress.connect(lambda p, w=worker: self._progress(w, p))
-        worker.signals.error.connect(lambda msg, w=worker: w is self.worker and self.failed.emit("Batch stopped", msg))
+        worker.signals.error.connect(lambda msg, w=worker: w is self.worker and emit(self.failed, "Batch stopped", msg))
         worker.signals.finished.connect(lambda w=worker: self._finished(w))
         self.worker = worker
         self._update_actions()
-        self.message.emit(f"Classifying {len(paths)} item(s) with {info.display_name}...")
+        emit(self.message, f"Classifying {len(paths)} item(s) with {info.display_name}...")
         self.pool.start(worker)
 
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
             self.actions.cancel.setEnabled(False)
-            self.message.emit("Cancelling the batch...")
+            emit(self.message, "Cancelling the batch...")
 
     def _progress(self, worker: BatchWorker, progress: Any) -> None:
         if worker is self.worker:
@@ -101,13 +102,14 @@ class BatchController(QObject):
         else:
             self.view.show_progress(_EmptyProgress(), finished=True, cancelled=worker.cancelled)
         state = "cancelled" if worker.cancelled else "finished"
-        self.message.emit(
+        emit(
+            self.message,
             f"Batch {state}: {rows:,} images, {unsure:,} unsure, {errors:,} errors"
             if rows
-            else "No images found in what was dropped."
+            else "No images found in what was dropped.",
         )
         self._update_actions()
-        self.finished.emit()
+        emit(self.finished)
 
     def _update_actions(self) -> None:
         idle_with_rows = self.worker is None and self.view.model.rowCount() > 0
@@ -136,24 +138,24 @@ class BatchController(QObject):
         predictions = self.view.proxy.visible_predictions()
         task = Task(write_results, str(path), predictions, list(self.info.labels), top_k=3)
         task.signals.result.connect(lambda written: self._exported(str(written), len(predictions)))
-        task.signals.error.connect(lambda msg: self.failed.emit("Export failed", f"Could not write {path}:\n{msg}"))
+        task.signals.error.connect(lambda msg: emit(self.failed, "Export failed", f"Could not write {path}:\n{msg}"))
         self._run_task(task)
 
     def _exported(self, path: str, rows: int) -> None:
-        self.message.emit(f"Exported {rows:,} rows to {path}")
-        self.exported.emit(path)
+        emit(self.message, f"Exported {rows:,} rows to {path}")
+        emit(self.exported, path)
 
     def sort_into(self, destination: str | Path) -> None:
         """Copy the images of the shown rows (errors skipped) into ``destination/<class>/``."""
         items = [(p.path, p.label) for p in self.view.proxy.visible_predictions() if p.ok and p.path]
         task = Task(copy_into_class_folders, items, destination)
         task.signals.result.connect(lambda report: self._sorted(report, str(destination)))
-        task.signals.error.connect(lambda msg: self.failed.emit("Sort into folders failed", msg))
+        task.signals.error.connect(lambda msg: emit(self.failed, "Sort into folders failed", msg))
         self._run_task(task)
 
     def _sorted(self, report: SortReport, destination: str) -> None:
-        self.message.emit(f"Copied {len(report.copied):,} images into class folders in {destination}")
-        self.sorted.emit(report, destination)
+        emit(self.message, f"Copied {len(report.copied):,} images into class folders in {destination}")
+        emit(self.sorted, report, destination)
 
 
 @dataclasses.dataclass

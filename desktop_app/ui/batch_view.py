@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from desktop_app.ui.result_panel import ResultPanel
 from desktop_app.ui.results_table import COL_FILE, COL_PREVIEW, COL_TOP, FILTERS, ResultsFilter, ResultsModel
+from desktop_app.ui.signals import emit
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 _STATUS_NAMES = {"all": "All results", "ok": "Confident", "unsure": "Unsure", "errors": "Errors"}
 
 
 def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = False) -> str:
-    """"120 / 4,000 images · 512 img/s · about 8 s left · 2 errors"."""
+    """ "120 / 4,000 images · 512 img/s · about 8 s left · 2 errors"."""
     total = f" / {progress.total:,}" if progress.total is not None else ""
     parts = [f"{progress.done:,}{total} images"]
     if progress.rate:
@@ -69,7 +70,9 @@ class BatchView(QWidget):
         self.status_filter.currentIndexChanged.connect(lambda: self.proxy.set_status(self.status_filter.currentData()))
         self.class_filter = QComboBox(self)
         self.class_filter.setToolTip("Show only the images predicted as this class")
-        self.class_filter.currentIndexChanged.connect(lambda: self.proxy.set_label(self.class_filter.currentData() or ""))
+        self.class_filter.currentIndexChanged.connect(
+            lambda: self.proxy.set_label(self.class_filter.currentData() or "")
+        )
         self.summary = QLabel(self)
         self._buttons = QHBoxLayout()
 
@@ -144,6 +147,7 @@ class BatchView(QWidget):
 
     def set_cancel_action(self, action: QAction) -> None:
         self.cancel_button.setDefaultAction(action)
+        self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
     # --- state --------------------------------------------------------------
     def set_labels(self, labels: Sequence[str]) -> None:
@@ -202,5 +206,4 @@ class BatchView(QWidget):
             return
         pred = self.model.prediction(self.proxy.mapToSource(indexes[0]).row())
         self.detail.show_prediction(pred, self.model.labels)
-        self.prediction_selected.emit(pred)
-
+        emit(self.prediction_selected, pred)

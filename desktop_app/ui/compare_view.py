@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
+from desktop_app.ui.signals import emit
 from desktop_app.ui.workers import Task
 
 
 def model_title(info: Any) -> str:
-    """"Deep CNN (85.0% test accuracy)" or just the name when not recorded."""
+    """ "Deep CNN (85.0% test accuracy)" or just the name when not recorded."""
     acc = info.test_accuracy
     return f"{info.display_name} ({acc * 100:.1f}% test accuracy)" if acc is not None else info.display_name
 
@@ -80,7 +81,7 @@ class ModelCard(QFrame):
 
 
 def agreement_text(labels: Sequence[str]) -> str:
-    """"3 of 4 models say cat" / "All 4 models say cat"."""
+    """ "3 of 4 models say cat" / "All 4 models say cat"."""
     if not labels:
         return "No model could classify this image."
     label, votes = Counter(labels).most_common(1)[0]
@@ -139,7 +140,7 @@ class CompareDialog(QDialog):
             self._tasks.append(task)
             self._pool.start(task)
         if not self.cards:
-            self.all_done.emit()
+            emit(self.all_done)
 
     def _done(self, generation: int, card: ModelCard, prediction: Any, error: str | None) -> None:
         if generation != self._generation:
@@ -153,4 +154,4 @@ class CompareDialog(QDialog):
             self._tasks.clear()
             labels = [c.prediction.label for c in self.cards if c.prediction is not None and c.prediction.ok]
             self.summary.setText(agreement_text(labels))
-            self.all_done.emit()
+            emit(self.all_done)

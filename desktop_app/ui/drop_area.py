@@ -11,6 +11,8 @@ from PySide6.QtCore import QMimeData, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
+from desktop_app.ui.signals import emit
+
 PLACEHOLDER = "Drop images or folders here\n\nor click to open, or paste an image (Ctrl+V)"
 
 
@@ -74,11 +76,11 @@ class DropArea(QFrame):
         """Emit paths or an image from ``mime``; True when something usable was there."""
         paths = paths_from_mime(mime)
         if paths:
-            self.paths_dropped.emit(paths)
+            emit(self.paths_dropped, paths)
             return True
         image = image_from_mime(mime)
         if image is not None:
-            self.image_pasted.emit(image)
+            emit(self.image_pasted, image)
             return True
         return False
 
@@ -105,12 +107,12 @@ class DropArea(QFrame):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802, ANN001
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
-            self.clicked.emit()
+            emit(self.clicked)
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
-            self.clicked.emit()
+            emit(self.clicked)
         else:
             super().keyPressEvent(event)
 

@@ -72,11 +72,17 @@ class ConfusionHeatmap(QWidget):
         for i, label in enumerate(self.labels):
             painter.setPen(text)
             painter.setFont(self.font())
-            painter.drawText(QRectF(0, top + i * cell, left - 6, cell), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(
+                QRectF(0, top + i * cell, left - 6, cell),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
             painter.save()
             painter.translate(left + i * cell + cell / 2, top - 4)
             painter.rotate(-90)
-            painter.drawText(QRectF(0, -cell / 2, top - 6, cell), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+            painter.drawText(
+                QRectF(0, -cell / 2, top - 6, cell), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
+            )
             painter.restore()
         painter.setFont(small)
         for i in range(n):

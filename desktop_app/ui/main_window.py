@@ -2,8 +2,9 @@
 
 It shows at once and loads the model registry on a worker thread; paths
 given before that (``open_paths``) wait and are opened when models are ready.
-Single images are classified on the thread pool with a generation counter so
-that a slow, outdated answer never overwrites a newer one.
+The work itself lives in small controllers: ``SingleController`` (the image
+view), ``BatchController`` (batches, export, sorting) and ``ModelsController``
+(registry, dropdown, dialogs); this class wires them to actions and widgets.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -25,40 +26,29 @@ from desktop_app.ui.batch_view import BatchView
 from desktop_app.ui.drop_area import image_from_mime, paths_from_mime
 from desktop_app.ui.model_bar import ModelBar
 from desktop_app.ui.models_controller import ModelsController
-from desktop_app.ui.qt_images import read_qimage
 from desktop_app.ui.settings import Settings
+from desktop_app.ui.single_controller import SingleController
 from desktop_app.ui.single_view import SingleView
 from desktop_app.ui.status import StatusWidgets
 from desktop_app.ui.thumbnails import ThumbnailCache
 from desktop_app.ui.workers import Task
 
-PREVIEW_SIDE = 1600
-
-
-def _classify_one(info: Any, device: Device, path: str) -> tuple[Any, Any, float | None]:
-    from desktop_app.engine.classifier import get_classifier
-
-    classifier = get_classifier(info, device)
-    prediction = classifier.classify(path)
-    return prediction, classifier.report, classifier.last_inference_ms if prediction.ok else None
-
 
 class MainWindow(QMainWindow):
-    prediction_shown = Signal(object)  # the Prediction now on screen in the image view
-
-    def __init__(self, settings: Settings | None = None, model_folders: Sequence[str | Path] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        model_folders: Sequence[str | Path] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
         self.settings = settings or Settings()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
         self._tasks: set[Task] = set()
-        self._generation = 0
-        self._preview_generation = 0
         self._pasted = 0
         self._temp_dir = tempfile.TemporaryDirectory(prefix="image-classifier-")
-        self.current_path: str | None = None
-        self.last_prediction: Any = None
         self._pending_paths: list[str] | None = None
 
         self.actions = create_actions(self)
@@ -76,6 +66,8 @@ class MainWindow(QMainWindow):
         for action in (self.actions.export, self.actions.sort_folders):
             self.batch_view.add_action_button(action)
         self.batch_view.set_cancel_action(self.actions.cancel)
+        self.single = SingleController(self)
+        self.prediction_shown = self.single.shown  # the Prediction now on screen in the image view
         self.models = ModelsController(self, model_folders)
         self._connect()
         self.setAcceptDrops(True)
@@ -155,13 +147,17 @@ class MainWindow(QMainWindow):
 
     def open_image_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.settings.last_dir("image"), f"Images ({patterns});;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", self.settings.last_dir("image"), f"Images ({patterns});;All files (*)"
+        )
         if files:
             self.settings.set_last_dir("image", files[0])
             self.open_paths(files)
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Classify every image in a folder", self.settings.last_dir("folder"))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Classify every image in a folder", self.settings.last_dir("folder")
+        )
         if folder:
             self.settings.set_last_dir("folder", folder)
             self.open_paths([folder])
@@ -187,63 +183,27 @@ class MainWindow(QMainWindow):
         self.open_paths([str(path)])
 
     # --- single image -------------------------------------------------------------------
+    @property
+    def current_path(self) -> str | None:
+        return self.single.current_path
+
+    @property
+    def last_prediction(self) -> Any:
+        return self.single.last_prediction
+
     def classify(self, path: str) -> None:
         """Show ``path`` in the image view and classify it with the current model."""
-        if path != self.current_path:
-            self.current_path = path
-            self._load_preview(path)
-            if self.models.compare_dialog is not None and self.models.compare_dialog.isVisible():
-                self.models.compare_dialog.set_image(path, self.device())
+        compare = self.models.compare_dialog
+        if path != self.current_path and compare is not None and compare.isVisible():
+            compare.set_image(path, self.device())
         self.setWindowTitle(f"{Path(path).name} - {APP_NAME}")
         self.tabs.setCurrentWidget(self.single_view)
         self.actions.compare.setEnabled(bool(self.models.infos))
-        self.reclassify()
+        self.single.show_image(path)
 
     def reclassify(self) -> None:
         """Classify the current image again (after a model or device change)."""
-        info, path = self.models.current, self.current_path
-        if path is None:
-            return
-        if info is None:
-            self.single_view.result.show_message("No model", "Add a models folder to classify images (Models menu).")
-            return
-        self._generation += 1
-        generation = self._generation
-        self.single_view.result.show_message("Classifying...", f"{Path(path).name} with {info.display_name}")
-        task = Task(_classify_one, info, self.device(), path)
-        task.signals.result.connect(lambda result, g=generation, i=info: self._show_prediction(g, i, result))
-        task.signals.error.connect(lambda msg, g=generation: g == self._generation and self._model_failed(msg))
-        self.run_task(task)
-
-    def _show_prediction(self, generation: int, info: Any, result: tuple[Any, Any, float | None]) -> None:
-        if generation != self._generation:
-            return
-        prediction, report, ms = result
-        self.last_prediction = prediction
-        self.single_view.result.show_prediction(prediction, info.labels)
-        self.status.show_report(report, ms)
-        self.prediction_shown.emit(prediction)
-
-    def _model_failed(self, message: str) -> None:
-        self.single_view.result.show_message("The model failed", message)
-        self.statusBar().showMessage(f"The model failed: {message}", 10000)
-
-    def _load_preview(self, path: str) -> None:
-        self._preview_generation += 1
-        generation = self._preview_generation
-        self.single_view.drop_area.set_image(None)
-        self.single_view.drop_area.set_message(f"Loading {Path(path).name}...")
-        task = Task(read_qimage, path, PREVIEW_SIDE)
-        task.signals.result.connect(lambda image, g=generation: self._show_preview(g, path, image))
-        self.run_task(task)
-
-    def _show_preview(self, generation: int, path: str, image: QImage) -> None:
-        if generation != self._preview_generation:
-            return
-        drop = self.single_view.drop_area
-        drop.set_image(image)
-        if image.isNull():
-            drop.set_message(f"No preview for {Path(path).name}\n\nDrop another image or folder here")
+        self.single.classify()
 
     def _device_changed(self, device: str) -> None:
         self.settings.device = device
@@ -264,7 +224,9 @@ class MainWindow(QMainWindow):
         self.batch.export(path)
 
     def sort_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Copy the images into class folders inside...", self.settings.last_dir("sort"))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Copy the images into class folders inside...", self.settings.last_dir("sort")
+        )
         if folder:
             self.settings.set_last_dir("sort", folder)
             self.batch.sort_into(folder)

@@ -9,8 +9,13 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
 
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.compare_view import model_title
+from desktop_app.ui.signals import emit
 
-DEVICES = (("Auto", "auto", "CUDA when available, else the CPU"), ("CPU", "cpu", "Always the CPU"), ("CUDA", "cuda", "NVIDIA GPU (falls back to the CPU, with a notice, when unavailable)"))
+DEVICES = (
+    ("Auto", "auto", "CUDA when available, else the CPU"),
+    ("CPU", "cpu", "Always the CPU"),
+    ("CUDA", "cuda", "NVIDIA GPU (falls back to the CPU, with a notice, when unavailable)"),
+)
 
 
 class ModelBar(QObject):
@@ -37,13 +42,14 @@ class ModelBar(QObject):
         self.device_combo.setAccessibleName("Device")
         index = self.device_combo.findData(device)
         self.device_combo.setCurrentIndex(max(0, index))
-        self.device_combo.currentIndexChanged.connect(lambda: self.device_changed.emit(self.device()))
+        self.device_combo.currentIndexChanged.connect(lambda: emit(self.device_changed, self.device()))
 
     def toolbar(self, actions: Actions) -> QToolBar:
         parent = self.parent()
         bar = QToolBar("Main tool bar", parent)  # type: ignore[arg-type]
         bar.setObjectName("main_toolbar")  # saveState() needs a name
         bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         bar.addAction(actions.open_image)
         bar.addAction(actions.open_folder)
         bar.addSeparator()
@@ -64,7 +70,9 @@ class ModelBar(QObject):
         self.model_combo.clear()
         for info in infos:
             self.model_combo.addItem(model_title(info), str(info.path))
-            self.model_combo.setItemData(self.model_combo.count() - 1, info.description or str(info.path), Qt.ItemDataRole.ToolTipRole)
+            self.model_combo.setItemData(
+                self.model_combo.count() - 1, info.description or str(info.path), Qt.ItemDataRole.ToolTipRole
+            )
         self.model_combo.setEnabled(bool(infos))
         if not infos:
             self.model_combo.addItem("No models found")
@@ -72,7 +80,7 @@ class ModelBar(QObject):
         self.model_combo.setCurrentIndex(index if index >= 0 else 0)
         self.model_combo.blockSignals(False)
         if infos:
-            self.model_changed.emit(self.model_path())
+            emit(self.model_changed, self.model_path())
 
     def model_path(self) -> str:
         return self.model_combo.currentData() or ""
@@ -88,4 +96,4 @@ class ModelBar(QObject):
 
     def _model_index_changed(self) -> None:
         if self.model_path():
-            self.model_changed.emit(self.model_path())
+            emit(self.model_changed, self.model_path())

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.engine.registry import ModelRegistry, shipped_models_dir
+from desktop_app.ui.signals import emit
 from desktop_app.ui.workers import Task
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ def folder_report_text(folder: str | Path, added: Sequence[Any], refused: Sequen
         lines.append(f"{len(refused)} file(s) do not follow the model contract and were not added:")
         lines += [f"  \u2022 {Path(path).name}: {reason}" for path, reason in refused]
         lines.append("")
-        lines.append("A model needs one float32 NHWC RGB input (0..255), one [N, C] probability output and a 'labels' list in its metadata.")
+        lines.append(
+            "A model needs one float32 NHWC RGB input (0..255), one [N, C] probability output "
+            "and a 'labels' list in its metadata."
+        )
     return "\n".join(lines)
 
 
@@ -73,7 +77,9 @@ class ModelsController(QObject):
 
     def load(self) -> None:
         self.window.statusBar().showMessage("Loading models...")
-        self.window.single_view.result.show_message("Loading models...", "The window is ready; models load in the background.")
+        self.window.single_view.result.show_message(
+            "Loading models...", "The window is ready; models load in the background."
+        )
         task = Task(ModelRegistry, self.folders())
         task.signals.result.connect(self._loaded)
         task.signals.error.connect(lambda msg: self._loaded(ModelRegistry([])) or self.window.warn("Models", msg))
@@ -88,11 +94,13 @@ class ModelsController(QObject):
                 "Refused model files:\n" + "\n".join(f"{p.name}: {why}" for p, why in refused)
             )
             self.window.statusBar().showMessage(
-                f"{len(self.infos)} model(s) loaded; {len(refused)} file(s) refused (hover over the model list for the reasons)", 15000
+                f"{len(self.infos)} model(s) loaded; {len(refused)} file(s) refused "
+                "(hover over the model list for the reasons)",
+                15000,
             )
         else:
             self.window.statusBar().showMessage(f"{len(self.infos)} model(s) loaded", 5000)
-        self.loaded_signal.emit()
+        emit(self.loaded_signal)
         self.window.open_pending()
 
     def _refill(self, preferred: str) -> None:
@@ -137,14 +145,18 @@ class ModelsController(QObject):
 
         task = Task(get_classifier, self.current, self.window.device())
         task.signals.result.connect(lambda classifier: self.window.status.show_report(classifier.report, None))
-        task.signals.error.connect(lambda msg: self.window.statusBar().showMessage(f"The model failed to load: {msg}", 10000))
+        task.signals.error.connect(
+            lambda msg: self.window.statusBar().showMessage(f"The model failed to load: {msg}", 10000)
+        )
         self.window.run_task(task)
 
     # --- user actions -------------------------------------------------------------
     def add_folder_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of ONNX models", self.window.settings.last_dir("models"))
+        folder = QFileDialog.getExistingDirectory(
+            self.window, "Add a folder of ONNX models", self.window.settings.last_dir("models")
+        )
         if folder:
             self.window.settings.set_last_dir("models", folder)
             self.add_folder(folder, show_report=True)
@@ -168,7 +180,7 @@ class ModelsController(QObject):
         if show_report:
             text = folder_report_text(folder, added, refused)
             (self.window.warn if refused else self.window.inform)("Add models folder", text)
-        self.folder_added.emit(added, refused)
+        emit(self.folder_added, added, refused)
 
     def show_details(self) -> None:
         if self.current is None:

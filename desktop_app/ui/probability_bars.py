@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 def percent_text(p: float) -> str:
-    """"99.6%", "0.04%" or "<0.01%": enough digits to tell small values apart."""
+    """ "99.6%", "0.04%" or "<0.01%": enough digits to tell small values apart."""
     pct = p * 100
     if pct >= 10:
         return f"{pct:.1f}%"
@@ -66,10 +66,16 @@ class ProbabilityBars(QWidget):
         h = self.fontMetrics().height()
         return h + (2 if self._compact else 8)
 
+    def _bold_font(self) -> QFont:
+        bold = QFont(self.font())
+        bold.setBold(True)
+        return bold
+
     def _label_width(self) -> int:
-        fm = self.fontMetrics()
+        fm = QFontMetrics(self._bold_font())  # the top label is bold: measure the wider font
         widest = max((fm.horizontalAdvance(lab) for lab in self._labels), default=40)
-        return min(widest, fm.averageCharWidth() * (10 if self._compact else 16)) + 8
+        # + 8 px gap before the bar, + 6 px slack for hinting differences between metrics and painter
+        return min(widest, fm.averageCharWidth() * (14 if self._compact else 24)) + 14
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(self._label_width() + 200, max(1, len(self._labels)) * self._row_height() + 4)
@@ -97,15 +103,16 @@ class ProbabilityBars(QWidget):
         top_colour = pal.color(QPalette.ColorRole.Highlight)
         if self._unsure:
             top_colour.setAlphaF(0.55)
-        bold = QFont(self.font())
-        bold.setBold(True)
+        bold = self._bold_font()
         for i, (label, p) in enumerate(zip(self._labels, self._probs)):
             y = 2 + i * row_h
             is_top = i == self._top
             painter.setFont(bold if is_top else self.font())
             painter.setPen(text_colour)
-            text = fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w - 8)
-            painter.drawText(QRectF(0, y, label_w - 8, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+            text = painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, label_w - 8)
+            painter.drawText(
+                QRectF(0, y, label_w - 8, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text
+            )
             inset = 1 if self._compact else 3
             bar = QRectF(label_w, y + inset, bar_w, row_h - 2 * inset)
             radius = min(3.0, bar.height() / 2)

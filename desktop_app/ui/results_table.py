@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from desktop_app.ui.probability_bars import percent_text
+from desktop_app.ui.signals import emit
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 COLUMNS = ("Preview", "File", "Class", "Probability", "Top 3", "Error")
@@ -140,7 +141,7 @@ class ResultsModel(QAbstractTableModel):
         row = self._row_of.get(path)
         if row is not None:
             index = self.index(row, COL_PREVIEW)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+            emit(self.dataChanged, index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 FILTERS = ("all", "ok", "unsure", "errors")

@@ -1,7 +1,8 @@
 """Typed access to the app's QSettings: model, device, geometry, folders.
 
-One small wrapper so that keys and types live in one place; tests point
-QSettings at a temporary folder (``QSettings.setPath``) and get a fresh store.
+One small wrapper so that keys and types live in one place; tests switch the
+default format to INI and point it at a temporary folder
+(``QSettings.setDefaultFormat`` + ``QSettings.setPath``) and get a fresh store.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ class Settings:
     """What the app remembers between runs."""
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
-        self._s = qsettings if qsettings is not None else QSettings(ORGANIZATION, APP_NAME)
+        if qsettings is None:
+            # defaultFormat() is the native store (registry, plist, .conf) unless a test
+            # switched it to INI files in a temporary folder, on every OS.
+            qsettings = QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, ORGANIZATION, APP_NAME)
+        self._s = qsettings
 
     @property
     def qsettings(self) -> QSettings:
@@ -48,7 +53,7 @@ class Settings:
 
     @property
     def device(self) -> str:
-        """"auto", "cpu" or "cuda"."""
+        """ "auto", "cpu" or "cuda"."""
         return self._str("model/device", "auto")
 
     @device.setter

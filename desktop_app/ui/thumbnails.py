@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 
 from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.signals import emit
 
 
 class _Signals(QObject):
     loaded = Signal(str, QImage)
+
+
+def _device_pixel_ratio() -> float:
+    """The highest pixel ratio of the screens, so thumbnails stay sharp on high-DPI displays."""
+    app = QGuiApplication.instance()
+    screens = QGuiApplication.screens() if app is not None else []
+    return max([s.devicePixelRatio() for s in screens] or [1.0])
 
 
 class _LoadThumbnail(QRunnable):
@@ -26,7 +34,7 @@ class _LoadThumbnail(QRunnable):
         self._path, self._side, self._signals = path, side, signals
 
     def run(self) -> None:
-        self._signals.loaded.emit(self._path, read_qimage(self._path, self._side))
+        emit(self._signals.loaded, self._path, read_qimage(self._path, self._side))
 
 
 class ThumbnailCache(QObject):
@@ -38,6 +46,7 @@ class ThumbnailCache(QObject):
         super().__init__(parent)
         self.side = side
         self._capacity = capacity
+        self._ratio = _device_pixel_ratio()
         self._cache: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._pending: set[str] = set()
         self._pool = QThreadPool(self)
@@ -51,7 +60,7 @@ class ThumbnailCache(QObject):
             return self._cache[path]
         if path not in self._pending:
             self._pending.add(path)
-            self._pool.start(_LoadThumbnail(path, self.side, self._signals))
+            self._pool.start(_LoadThumbnail(path, round(self.side * self._ratio), self._signals))
         return None
 
     def clear(self) -> None:
@@ -65,7 +74,10 @@ class ThumbnailCache(QObject):
 
     def _on_loaded(self, path: str, image: QImage) -> None:
         self._pending.discard(path)
-        self._cache[path] = None if image.isNull() else QPixmap.fromImage(image)
+        pixmap = None if image.isNull() else QPixmap.fromImage(image)
+        if pixmap is not None:
+            pixmap.setDevicePixelRatio(self._ratio)  # drawn at ``side`` logical pixels
+        self._cache[path] = pixmap
         while len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
-        self.ready.emit(path)
+        emit(self.ready, path)

@@ -17,6 +17,8 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from desktop_app.ui.signals import emit
+
 
 class WorkerSignals(QObject):
     """progress(Progress), result(object), error(str), finished()."""
@@ -30,7 +32,7 @@ class WorkerSignals(QObject):
 def _emit(signal: Any, *args: Any) -> None:
     """Emit, unless the receiving side is already gone (the app is shutting down)."""
     try:
-        signal.emit(*args)
+        emit(signal, *args)
     except RuntimeError:  # "Signal source has been deleted"
         pass
 

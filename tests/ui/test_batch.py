@@ -117,3 +117,24 @@ def test_sort_into_folders_copies_by_class(qtbot, make_window, batch_folder, tmp
     assert report.per_class == {"red": 2, "green": 1, "blue": 2}
     assert sorted(p.name for p in (dest / "blue").iterdir()) == ["2_blue.png", "deep_blue.jpg"]
     assert sorted(p.relative_to(batch_folder) for p in batch_folder.rglob("*")) == before  # originals untouched
+
+
+def test_thumbnails_load_in_the_background(qtbot, make_window, batch_folder) -> None:  # noqa: ANN001
+    from PySide6.QtCore import Qt as _Qt
+
+    from desktop_app.ui.results_table import COL_PREVIEW
+
+    window = make_window()
+    _run_batch(qtbot, window, [batch_folder])
+    model = window.batch_view.model
+    rows = {Path(model.prediction(r).path).name: r for r in range(model.rowCount())}
+
+    def decoration(name: str):  # noqa: ANN202
+        return model.index(rows[name], COL_PREVIEW).data(_Qt.ItemDataRole.DecorationRole)
+
+    decoration("0_red.png")  # asks for it, like a view painting the row
+    qtbot.waitUntil(lambda: decoration("0_red.png") is not None, timeout=5000)
+    assert decoration("0_red.png").deviceIndependentSize().width() <= window.thumbnails.side
+    decoration("broken.jpg")
+    qtbot.waitUntil(lambda: "broken.jpg" not in {Path(p).name for p in window.thumbnails._pending}, timeout=5000)
+    assert decoration("broken.jpg") is None  # an unreadable file has no thumbnail, and is not retried forever

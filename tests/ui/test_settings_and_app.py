@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-
 from desktop_app.ui.settings import Settings
 
 
@@ -38,25 +35,36 @@ def test_settings_folder_list_round_trip() -> None:
     assert Settings().model_folders == ["/a", "/b"]
 
 
-def test_run_opens_with_the_given_image_classified(qtbot, two_models, images, monkeypatch) -> None:  # noqa: ANN001
-    """``run([path])`` shows the window and classifies the image before the user does anything."""
+def test_start_opens_with_the_given_image_classified(qtbot, two_models, images, monkeypatch) -> None:  # noqa: ANN001
+    """``run([path])`` = ``start([path])`` + the event loop: the image is classified without user action."""
     from desktop_app.ui import app as app_module
-    from desktop_app.ui import main_window
+    from desktop_app.ui.models_controller import ModelsController
 
-    Settings().model_folders = [str(two_models)]
-    monkeypatch.setattr(main_window.ModelsController, "folders", lambda self: [two_models])
-    seen = {}
+    monkeypatch.setattr(ModelsController, "folders", lambda self: [two_models])
+    window = app_module.start([str(images["blue"])])
+    qtbot.addWidget(window)
+    assert window.isVisible() and not window.models.loaded  # the window shows before models load
+    qtbot.waitUntil(lambda: window.last_prediction is not None, timeout=10000)
+    assert window.last_prediction.label == "blue"
+    assert window.single_view.result.title.text() == "blue"
+    window.close()
 
-    def check() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible()]
-        if windows and windows[0].last_prediction is not None:
-            seen["label"] = windows[0].last_prediction.label
-            windows[0].close()
-            QApplication.instance().quit()
-        else:
-            QTimer.singleShot(20, check)
 
-    QTimer.singleShot(0, check)
-    QTimer.singleShot(15000, QApplication.instance().quit)  # safety net: never hang the suite
-    assert app_module.run([str(images["blue"])]) == 0
-    assert seen == {"label": "blue"}
+def test_start_with_a_folder_starts_a_batch(qtbot, two_models, batch_folder, monkeypatch) -> None:  # noqa: ANN001
+    from desktop_app.ui import app as app_module
+    from desktop_app.ui.models_controller import ModelsController
+
+    monkeypatch.setattr(ModelsController, "folders", lambda self: [two_models])
+    window = app_module.start([str(batch_folder)])
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.batch.finished, timeout=10000):
+        pass
+    assert window.batch_view.model.rowCount() == 6
+    window.close()
+
+
+def test_settings_file_is_in_the_test_folder(isolated_settings) -> None:  # noqa: ANN001
+    settings = Settings()
+    settings.device = "cpu"
+    settings.sync()
+    assert settings.qsettings.fileName().startswith(str(isolated_settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -20,7 +20,11 @@ def _mime(*paths: Path) -> QMimeData:
 def _drop(widget, mime: QMimeData) -> None:  # noqa: ANN001
     """Deliver a real drag-enter + drop event pair to ``widget``."""
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    try:  # PySide6 >= 6.12 takes a QPointF (the QPoint form is deprecated there)
+        enter = QDragEnterEvent(QPointF(10, 10), actions, mime, buttons, modifiers)
+    except TypeError:
+        enter = QDragEnterEvent(QPoint(10, 10), actions, mime, buttons, modifiers)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -175,3 +179,88 @@ def test_about_lists_execution_providers() -> None:
     lines = dict(about_lines())
     assert "CPUExecutionProvider" in lines["Execution providers"]
     assert lines["Qt / PySide6"]
+
+
+def test_unsure_prediction_is_not_shown_as_a_confident_word(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    grey = tmp_path / "grey.png"
+    Image.new("RGB", (20, 20), (128, 128, 128)).save(grey)  # equal evidence for every colour
+    window = make_window()
+    prediction = _classify_by_drop(qtbot, window, grey)
+    assert prediction.unsure
+    assert window.single_view.result.title.text() == "Not sure"
+    assert f"Best guess: {prediction.label}" in window.single_view.result.subtitle.text()
+
+
+def test_cuda_request_without_cuda_says_so_in_the_status_bar(qtbot, make_window, images) -> None:  # noqa: ANN001
+    import pytest
+
+    from desktop_app.engine.sessions import available_providers
+
+    if "CUDAExecutionProvider" in available_providers():
+        pytest.skip("CUDA is available here: there is no fallback to report")
+    window = make_window()
+    _classify_by_drop(qtbot, window, images["red"])
+    combo = window.model_bar.device_combo
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000):
+        combo.setCurrentIndex(combo.findData("cuda"))
+    assert window.status.provider.text() == "Running on CPU"
+    assert not window.status.notice.isHidden()
+    assert "CUDA" in window.status.notice.text() and "CUDA" in window.status.notice.toolTip()
+
+
+def test_preview_follows_exif_orientation(tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from desktop_app.ui.qt_images import read_qimage
+
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.new("RGB", (40, 20), (200, 10, 10)).save(path, exif=exif)
+    image = read_qimage(path, 1000)
+    assert (image.width(), image.height()) == (20, 40)
+    small = read_qimage(path, 10)
+    assert max(small.width(), small.height()) == 10
+
+
+def test_preview_falls_back_to_the_engine_decoder_for_cmyk_jpeg(tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from desktop_app.ui.qt_images import read_qimage
+
+    path = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (30, 10), (0, 255, 255, 0)).save(path)
+    image = read_qimage(path, 100)
+    assert not image.isNull() and (image.width(), image.height()) == (30, 10)
+    assert read_qimage(tmp_path / "missing.png", 100).isNull()
+
+
+def test_main_actions_have_shortcuts_and_tooltips(make_window) -> None:  # noqa: ANN001
+    from PySide6.QtGui import QKeySequence
+
+    window = make_window()
+    a = window.actions
+    assert a.open_image.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert a.open_folder.shortcut() == QKeySequence("Ctrl+Shift+O")
+    for action in (a.open_image, a.open_folder, a.paste, a.export, a.sort_folders, a.cancel, a.compare, a.model_info):
+        assert not action.shortcut().isEmpty() and action.toolTip()
+
+
+def test_drop_anywhere_on_the_window_is_accepted(qtbot, make_window, images) -> None:  # noqa: ANN001
+    window = make_window()
+    window.tabs.setCurrentWidget(window.batch_view)
+    with qtbot.waitSignal(window.prediction_shown, timeout=10000) as blocker:
+        _drop(window, _mime(images["green"]))
+    assert blocker.args[0].label == "green"
+    assert window.tabs.currentWidget() is window.single_view
+
+
+def test_non_ascii_file_name(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    path = tmp_path / "rød kat ✓.png"
+    Image.new("RGB", (30, 30), (250, 5, 5)).save(path)
+    window = make_window()
+    assert _classify_by_drop(qtbot, window, path).label == "red"

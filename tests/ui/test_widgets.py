@@ -80,7 +80,7 @@ def test_drop_area_ignores_mime_without_files_or_images(qtbot) -> None:  # noqa:
 
 def test_safe_folder_name() -> None:
     assert safe_folder_name("cat") == "cat"
-    assert safe_folder_name('a/b:c*?') == "a_b_c__"
+    assert safe_folder_name("a/b:c*?") == "a_b_c__"
     assert safe_folder_name("...") == "_"
 
 
@@ -118,3 +118,24 @@ def test_copy_into_unwritable_destination_reports_failures(tmp_path) -> None:  #
     finally:
         dest.chmod(0o700)
     assert report.copied == [] and len(report.failed) == 1
+
+
+def test_emit_helper_keeps_the_reference_count_of_true() -> None:
+    """PySide6 6.12.0 drops a reference of True per Python emit(); the helper repays it."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from desktop_app.ui.signals import emit
+
+    class Source(QObject):
+        changed = Signal(object)
+
+    source = Source()
+    received = []
+    source.changed.connect(received.append)
+    before = sys.getrefcount(True)
+    for i in range(500):
+        emit(source.changed, i)
+    assert len(received) == 500
+    assert abs(sys.getrefcount(True) - before) < 50  # would be -500 with a bare emit() on 6.12.0

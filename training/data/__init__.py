@@ -20,7 +20,7 @@ from training.data.decode import decode_files, stack
 from training.data.layout import DatasetLayoutError, Listing, list_dataset
 from training.data.splits import stratified_split, stratified_subset
 
-__all__ = ["CIFAR10_LABELS", "Dataset", "DatasetLayoutError", "load_dataset", "test_limit"]
+__all__ = ["CIFAR10_LABELS", "Dataset", "DatasetLayoutError", "load_dataset", "limited_test_size"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Dataset:
         }
 
 
-def test_limit(limit: int, num_classes: int) -> int:
+def limited_test_size(limit: int, num_classes: int) -> int:
     """With ``--limit N`` the test split keeps N/5 images (CIFAR-10's 50,000:10,000 ratio)."""
     return max(limit // 5, num_classes)
 
@@ -63,7 +63,7 @@ def _select(listing: Listing, limit: int | None, seed: int) -> dict[str, list[tu
         if limit is None:
             chosen[split] = items
             continue
-        n = limit if split == "train" else test_limit(limit, len(listing.labels))
+        n = limit if split == "train" else limited_test_size(limit, len(listing.labels))
         idx = stratified_subset(np.array([c for _, c in items]), n, seed)
         chosen[split] = [items[i] for i in idx]
     return chosen
@@ -126,7 +126,7 @@ def load_dataset(
         if limit is not None:
             keep = stratified_subset(y_train, limit, seed)
             x_train, y_train = x_train[keep], y_train[keep]
-            keep = stratified_subset(y_test, test_limit(limit, len(labels)), seed)
+            keep = stratified_subset(y_test, limited_test_size(limit, len(labels)), seed)
             x_test, y_test = x_test[keep], y_test[keep]
     else:
         labels, x_train, y_train, x_test, y_test, skipped = _decode_listing(

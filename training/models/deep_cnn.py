@@ -16,6 +16,8 @@ FILTERS = (32, 64, 128, 256, 512)
 DENSE = (1024, 512)
 BLOCK_DROPOUT = (0.1, 0.15, 0.2, 0.25, 0.3)
 HEAD_DROPOUT = 0.4
+#: Keras defaults to 0.99; 0.9 (PyTorch's default) lets the statistics keep up with early training.
+BN_MOMENTUM = 0.9
 
 
 def build_deep_cnn(*, num_classes: int = 10, tiny: bool = False) -> keras.Model:
@@ -27,7 +29,7 @@ def build_deep_cnn(*, num_classes: int = 10, tiny: bool = False) -> keras.Model:
         f = filters // div
         first_kernel = 5 if i == 1 else 3
         x = layers.Conv2D(f, first_kernel, padding="same", activation="relu", name=f"block{i}_conv1")(x)
-        x = layers.BatchNormalization(name=f"block{i}_bn")(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{i}_bn")(x)
         x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"block{i}_conv2")(x)
         x = layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
         x = layers.Dropout(rate, name=f"block{i}_dropout")(x)

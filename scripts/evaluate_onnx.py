@@ -1,0 +1,76 @@
+"""Evaluate ONNX model files through the app's engine on the CIFAR-10 test split.
+
+Each file is run with ``desktop_app.engine`` (``Classifier.predict_arrays`` on
+images decoded by the engine's ``load_image``) over the test images of the
+JPEG copy, and the accuracy is compared with the one written in the file's
+metadata (issue 8: a shipped file must reproduce it to within 0.1 points).
+
+    PYTHONPATH=. python scripts/evaluate_onnx.py assets/models/*.onnx
+    PYTHONPATH=. python scripts/evaluate_onnx.py model.onnx --limit 1000 --data path/to/cifar10-jpeg.tar.gz
+
+Exit status 1 when a file is refused or differs from its metadata by more
+than ``--tolerance`` points (only checked on the full test split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop_app.engine.contract import ModelContractError, read_model_info  # noqa: E402
+from export.data import DEFAULT_DATA, load_split  # noqa: E402
+from export.evaluate import evaluate  # noqa: E402
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="+", type=Path, help="ONNX model files")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help=f"CIFAR-10 JPEG tar.gz or folder (default {DEFAULT_DATA})"
+    )
+    parser.add_argument("--limit", type=int, help="evaluate only the first N test images (balanced over classes)")
+    parser.add_argument("--tolerance", type=float, default=0.1, help="allowed difference in points (default 0.1)")
+    return parser
+
+
+def evaluate_file(path: Path, data: Path, limit: int | None, tolerance: float) -> bool:
+    """Print one file's accuracy and loss beside its metadata; return whether it reproduces it."""
+    info = read_model_info(path)
+    start = time.perf_counter()
+    images, targets = load_split(data, info.labels, split="test", limit=limit, size=info.input_size)
+    metrics = evaluate(path, images, targets)
+    seconds = time.perf_counter() - start
+    accuracy = 100 * metrics["test_accuracy"]
+    line = (f"{path.name}: accuracy {accuracy:.2f}%  loss {metrics['test_loss']:.4f}  "
+            f"on {metrics['num_test_images']} test images ({seconds:.1f} s)")
+    if info.test_accuracy is None:
+        print(f"{line}; the metadata records no test accuracy")
+        return True
+    recorded = 100 * info.test_accuracy
+    diff = accuracy - recorded
+    recorded_n = info.metrics.get("num_test_images")
+    full = limit is None and recorded_n in (None, metrics["num_test_images"])
+    verdict = ("reproduces it" if abs(diff) <= tolerance else f"DIFFERS by more than {tolerance} points") if full \
+        else "not compared (a subset of the test split)"
+    print(f"{line}; metadata {recorded:.2f}% ({diff:+.2f} points): {verdict}")
+    return not full or abs(diff) <= tolerance
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    ok = True
+    for path in args.files:
+        try:
+            ok &= evaluate_file(path, args.data, args.limit, args.tolerance)
+        except (ModelContractError, FileNotFoundError, ValueError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Write screenshots of the real app: the main window after classifying a real photo, and a finished batch.
+
+    PYTHONPATH=. python scripts/screenshots.py [--models DIR] [--photo FILE] [--out screenshots]
+
+Runs offscreen (no display needed) with throw-away settings. Models come from
+``--models`` or the shipped ``assets/models``; when there are none yet, a demo
+10-class model with the CIFAR-10 labels and *random* weights is generated
+(clearly named "untrained demo"), so the layout can be shown before training.
+Writes ``<out>/main_window.png`` and ``<out>/batch.png``; ``--readme-copy``
+also writes a small (< 150 KB) ``docs/screenshot.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CIFAR_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+PHOTO_DIRS = (REPO.parent / "shared" / "data" / "real-photos", REPO / "assets" / "samples")
+
+
+def demo_models(folder: Path) -> Path:
+    """A contract-valid 10-class model with random weights (only for pictures of the UI)."""
+    from tests.model_factory import colour_metadata, make_classifier
+
+    meta = colour_metadata(CIFAR_LABELS, display_name="Untrained demo (random weights)")
+    meta.update(description="Random weights: only for screenshots before the real models exist", dataset="none")
+    meta.update(metrics={}, training={})  # claims nothing
+    make_classifier(folder / "demo.onnx", CIFAR_LABELS, scale=40.0, metadata=meta)
+    return folder
+
+
+def find_photos() -> tuple[Path, Path]:
+    """(a photo for the main window, the folder of photos for the batch)."""
+    for root in PHOTO_DIRS:
+        photos = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        if photos:
+            cat = [p for p in photos if p.parent.name == "cat"]
+            return (cat or photos)[0], root
+    raise SystemExit("no sample photos found in " + ", ".join(map(str, PHOTO_DIRS)))
+
+
+def wait_until(app, condition, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit("timed out waiting for the app")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app, seconds: float = 0.3) -> None:  # noqa: ANN001
+    """Let pending layout and paint events run before grabbing."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def small_copy(source: Path, target: Path, width: int = 900, limit: int = 150_000) -> None:
+    """Scale down and quantize with Pillow until the PNG is under ``limit`` bytes."""
+    from PIL import Image
+
+    image = Image.open(source).convert("RGB")
+    for w in (width, 800, 700, 600):
+        scaled = image.resize((w, round(image.height * w / image.width)), Image.Resampling.LANCZOS)
+        for colours in (256, 128, 64):
+            scaled.quantize(colours, dither=Image.Dither.NONE).save(target, optimize=True)
+            if target.stat().st_size < limit:
+                return
+    raise SystemExit(f"could not make {target} smaller than {limit} bytes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, help="folder of ONNX models (default: assets/models, else a demo model)")
+    parser.add_argument("--photo", type=Path, help="photo for the main window (default: a cat from the real photos)")
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots")
+    parser.add_argument("--readme-copy", action="store_true", help="also write docs/screenshot.png (< 150 KB)")
+    args = parser.parse_args(argv)
+
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.engine.registry import shipped_models_dir
+    from desktop_app.ui.app import create_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="screenshots-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    models = args.models or shipped_models_dir()
+    if not any(models.glob("*.onnx")) and not any(models.glob("*/*.onnx")):
+        print(f"no models in {models}; using an untrained demo model", file=sys.stderr)
+        models = demo_models(tmp / "models")
+    photo, photo_root = find_photos()
+    photo = args.photo or photo
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    app = create_application()
+    window = MainWindow(Settings(), model_folders=[models])
+    window.resize(1100, 700)
+    window.show()
+    wait_until(app, lambda: window.models.loaded)
+    window.open_paths([str(photo)])
+    wait_until(app, lambda: window.last_prediction is not None and window.single_view.drop_area.image() is not None)
+    settle(app)
+    main_png = args.out / "main_window.png"
+    window.grab().save(str(main_png))
+    print(f"{main_png}: {photo.name} -> {window.last_prediction.label} ({window.last_prediction.probability:.1%})")
+
+    done = []
+    window.batch.finished.connect(lambda: done.append(True))
+    window.open_paths([str(photo_root)])
+    wait_until(app, lambda: bool(done))
+    view = window.batch_view
+    view.table.selectRow(0)
+    model = view.model
+    wait_until(
+        app,
+        lambda: all(
+            view.thumbnails.get(str(model.prediction(r).path)) is not None or model.prediction(r).error
+            for r in range(model.rowCount())
+        ),
+        10,
+    )
+    wait_until(app, lambda: view.preview.pixmap() is not None and not view.preview.pixmap().isNull(), 10)
+    settle(app)
+    batch_png = args.out / "batch.png"
+    window.grab().save(str(batch_png))
+    print(f"{batch_png}: {model.rowCount()} rows")
+    if args.readme_copy:
+        target = REPO / "docs" / "screenshot.png"
+        target.parent.mkdir(exist_ok=True)
+        small_copy(main_png, target)
+        print(f"{target}: {target.stat().st_size:,} bytes")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Pieces of the training loop: augmentation, batches, schedule, EMA, unfreezing, recipes."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from training.augment import ArrayBatches, Cutout, augmentation_layers, training_wrapper
+from training.models import MODEL_NAMES, build_model
+from training.recipes import RECIPES, get_recipe
+from training.train import ema_for, lr_schedule, unfreeze_backbone
+
+
+def _np(x) -> np.ndarray:
+    return keras.ops.convert_to_numpy(x)
+
+
+def test_cutout_erases_one_square_in_training_only():
+    images = np.full((8, 32, 32, 3), 200.0, np.float32)
+    layer = Cutout(8, seed=1)
+    erased = _np(layer(images, training=True))
+    per_image = (erased[..., 0] == 128.0).sum(axis=(1, 2))
+    assert per_image.max() == 64 and per_image.min() > 0  # 8x8, clipped at borders
+    assert set(np.unique(erased)) <= {128.0, 200.0}
+    np.testing.assert_array_equal(_np(layer(images, training=False)), images)
+
+
+def _shift(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``image`` moved down by dy and right by dx, zero fill (= pad 4 and crop)."""
+    padded = np.pad(image, ((4, 4), (4, 4), (0, 0)))
+    return padded[4 - dy : 36 - dy, 4 - dx : 36 - dx]
+
+
+def test_crop_is_an_integer_shift_with_zero_fill_and_flip_mirrors():
+    recipe = get_recipe("deep_cnn", cutout=0)
+    crop, flip = augmentation_layers(recipe, seed=0)
+    image = np.arange(32 * 32 * 3, dtype=np.float32).reshape(1, 32, 32, 3) + 1
+    shifted = _np(crop(np.repeat(image, 16, 0), training=True))
+    shifts = {(dy, dx): _shift(image[0], dy, dx) for dy in range(-4, 5) for dx in range(-4, 5)}
+    found = [next((k for k, v in shifts.items() if np.array_equal(out, v)), None) for out in shifted]
+    assert None not in found  # every output is the image moved by at most 4 px, zeros around
+    assert len(set(found)) > 1
+    mirrored = _np(flip(np.repeat(image, 16, 0), training=True))
+    assert all(np.array_equal(m, image[0]) or np.array_equal(m, image[0, :, ::-1]) for m in mirrored)
+    assert not all(np.array_equal(m, image[0]) for m in mirrored)
+
+
+def test_wrapper_trains_the_base_model_which_has_no_augmentation():
+    base = build_model("compact_vgg", num_classes=3, tiny=True)
+    wrapper = training_wrapper(base, get_recipe("deep_cnn"), seed=0)
+    assert {"crop", "flip", "cutout"} <= {layer.name for layer in wrapper.layers}
+    assert not {"crop", "flip", "cutout"} & {layer.name for layer in base.layers}
+    assert {id(w) for w in base.trainable_weights} <= {id(w) for w in wrapper.trainable_weights}
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(_np(wrapper(x, training=False)), _np(base(x, training=False)), rtol=1e-6)
+
+
+def test_array_batches_shuffle_one_hot_and_mixup():
+    x = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 2, 2, 3), np.uint8)
+    y = np.arange(10) % 2
+    batches = ArrayBatches(x, y, 2, 4, seed=0)
+    assert len(batches) == 2  # the partial batch is dropped
+    images, labels = batches[0]
+    assert images.dtype == np.float32 and labels.shape == (4, 2)
+    np.testing.assert_array_equal(labels.argmax(1), images[:, 0, 0, 0].astype(int) % 2)
+    first = batches.order.copy()
+    batches.on_epoch_end()
+    assert not np.array_equal(first, batches.order)
+    mixed = ArrayBatches(x, y, 2, 10, seed=0, mixup_alpha=0.4)
+    images, labels = mixed[0]
+    np.testing.assert_allclose(labels.sum(1), 1.0, rtol=1e-6)
+    assert not np.array_equal(images[:, 0, 0, 0], x[mixed.order, 0, 0, 0].astype(np.float32))
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    schedule = lr_schedule(0.1, epochs=10, steps=100, warmup_epochs=2)
+    values = [float(_np(schedule(step))) for step in (0, 100, 200, 600, 1000)]
+    assert values[0] == pytest.approx(0.001)
+    assert values[1] == pytest.approx(0.0505, rel=1e-3)
+    assert values[2] == pytest.approx(0.1)
+    assert values[2] > values[3] > values[4]
+    assert values[4] == pytest.approx(0.0, abs=1e-6)
+    short = lr_schedule(0.1, epochs=1, steps=5, warmup_epochs=3)  # warm-up capped at a fifth
+    assert float(_np(short(1))) == pytest.approx(0.1)
+
+
+def test_ema_horizon_is_at_most_a_tenth_of_the_run():
+    assert ema_for(None, 1000) is None
+    assert ema_for(0.999, 200_000) == 0.999
+    assert ema_for(0.999, 1000) == pytest.approx(0.99)
+    assert ema_for(0.999, 5) == 0.0
+
+
+def test_unfreezing_the_top_of_the_backbone_keeps_batchnorm_frozen():
+    model = build_model("resnet50", num_classes=3, tiny=True)
+    head = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    unfreeze_backbone(model, 33)
+    backbone = model.get_layer("backbone")
+    trainable = [layer for layer in backbone.layers if layer.trainable and layer.weights]
+    assert trainable and all(layer.name.startswith("conv5") for layer in trainable)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in trainable)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) > head
+
+
+def test_every_model_has_a_recipe_with_the_basics():
+    assert set(RECIPES) == set(MODEL_NAMES)
+    for name, recipe in RECIPES.items():
+        assert recipe.crop_padding == 4 and recipe.flip and recipe.label_smoothing > 0, name
+        assert recipe.weight_decay > 0 and recipe.warmup_epochs > 0 and recipe.why, name
+    assert get_recipe("vgg", epochs=3, batch_size=None).epochs == 3
+    assert get_recipe("vgg", batch_size=None).batch_size == RECIPES["vgg"].batch_size
+    with pytest.raises(ValueError, match="unknown model"):
+        get_recipe("lenet")
