@@ -6,9 +6,11 @@ import sys
 from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, ORGANIZATION, __version__
+from desktop_app.engine.registry import assets_dir
 
 if TYPE_CHECKING:
     from desktop_app.ui.main_window import MainWindow
@@ -23,6 +25,10 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setApplicationDisplayName(APP_NAME)
+    icon = assets_dir() / "icons" / "image-classifier.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setDesktopFileName("image-classifier")  # matches packaging/linux/image-classifier.desktop
     return app  # type: ignore[return-value]
 
 
