@@ -33,7 +33,7 @@ def registry_study_numbers(model: str) -> dict[str, Any]:
         return {"accuracy": None, "loss": None, "params": None}
     return {
         "accuracy": spec.study_accuracy,
-        "loss": getattr(spec, "study_loss", None),
+        "loss": spec.study_loss,
         "params": spec.study_params,
     }
 

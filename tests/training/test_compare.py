@@ -81,11 +81,9 @@ def test_format_duration(seconds: float | None, text: str) -> None:
 
 
 def test_study_numbers_come_from_the_model_registry() -> None:
-    models = pytest.importorskip("training.models")
-    if not hasattr(models, "get_spec"):
-        pytest.skip("the model registry has no get_spec yet")
     deep = registry_study_numbers("deep_cnn")
-    assert deep["accuracy"] == pytest.approx(0.8498) and deep["params"] == 5_772_970
+    assert deep == pytest.approx(STUDY["deep_cnn"])
+    assert registry_study_numbers("vgg") == pytest.approx(STUDY["vgg"])
     assert registry_study_numbers("resnet50")["accuracy"] == pytest.approx(0.9473)
     assert registry_study_numbers("compact_vgg")["accuracy"] is None
     assert registry_study_numbers("no_such_model") == {"accuracy": None, "loss": None, "params": None}

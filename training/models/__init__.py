@@ -30,6 +30,7 @@ class ModelSpec:
     input_size: tuple[int, int] = (32, 32)
     study_params: int | None = None
     study_accuracy: float | None = None
+    study_loss: float | None = None
     transfer: bool = False
 
 
@@ -44,6 +45,7 @@ _SPECS: dict[str, ModelSpec] = {
             "GlobalAveragePooling, Dense 1024-512-10",
             study_params=5_772_970,
             study_accuracy=0.8498,
+            study_loss=0.5225,
         ),
         ModelSpec(
             name="vgg",
@@ -52,6 +54,7 @@ _SPECS: dict[str, ModelSpec] = {
             architecture="5 x [(Conv2D-BatchNorm) x 2 - MaxPool] (64..512 filters), Flatten, Dense 4096-4096-10",
             study_params=28_340_298,
             study_accuracy=0.7750,
+            study_loss=1.0725,
         ),
         ModelSpec(
             name="compact_vgg",
@@ -70,6 +73,7 @@ _SPECS: dict[str, ModelSpec] = {
             "GlobalAveragePooling, Dense 1024-512-10",
             study_params=26_215_818,
             study_accuracy=0.9473,
+            study_loss=0.1717,
             transfer=True,
         ),
         ModelSpec(
