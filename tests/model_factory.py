@@ -73,7 +73,7 @@ def make_classifier(
         in_shape: list[Any] = ["N", h, wd, 3]
         axes = [1, 2]
     else:
-        in_shape = ["N", h * wd * 3][: input_rank] if input_rank == 2 else ["N", h, wd]
+        in_shape = ["N", h * wd * 3] if input_rank == 2 else ["N", h, wd]
         axes = list(range(1, input_rank))
     nodes = [
         helper.make_node("ReduceMean", ["image"], ["mean"], axes=axes, keepdims=0),
