@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="seed for splits, initialisation and augmentation")
     train.add_argument("--backbone-weights", help="transfer models: a local Keras weights file, or 'imagenet'")
     train.add_argument("--fine-tune-epochs", type=int, help="transfer models: epochs of phase 2 (0 = off)")
+    train.add_argument(
+        "--time-budget", type=float, metavar="SECONDS",
+        help="wall-clock limit of the fit: the schedule decays over it and stops in time (epochs become a maximum)",
+    )
     train.add_argument("--tiny", action="store_true", help="narrow widths (smoke tests only)")
     train.add_argument("--no-calibrate", action="store_true", help="do not fit a temperature")
 
@@ -88,6 +92,7 @@ def _train(args: argparse.Namespace) -> int:
         tiny=args.tiny,
         backbone_weights=args.backbone_weights,
         calibrate=not args.no_calibrate,
+        time_budget_s=args.time_budget,
     )
     return 0
 
@@ -123,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"cifar-train: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    if getattr(args, "time_budget", None) is not None and args.time_budget <= 0:
+        print("cifar-train: error: --time-budget must be a positive number of seconds", file=sys.stderr)
+        return EXIT_USAGE
     if getattr(args, "limit", None) is not None and args.limit < 1:
         print("cifar-train: error: --limit must be a positive number of images", file=sys.stderr)
         return EXIT_USAGE

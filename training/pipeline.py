@@ -54,8 +54,13 @@ def run_training(
     tiny: bool = False,
     backbone_weights: str | Path | None = None,
     calibrate: bool = True,
+    time_budget_s: float | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate on the test split, calibrate on validation, write the run folder."""
+    """Train, evaluate on the test split, calibrate on validation, write the run folder.
+
+    ``time_budget_s`` bounds the fit (not the data loading or evaluation);
+    see :func:`training.train.fit_model`.
+    """
     spec = get_spec(name)
     out = Path(out)
     dataset = load_dataset(data, limit=limit, seed=seed)
@@ -64,7 +69,10 @@ def run_training(
         f"{len(dataset.y_test)} test images"
         + (f"; skipped {len(dataset.skipped)} unreadable" if dataset.skipped else "")
     )
-    fit = fit_model(name, dataset, recipe, out, seed=seed, tiny=tiny, backbone_weights=backbone_weights)
+    fit = fit_model(
+        name, dataset, recipe, out, seed=seed, tiny=tiny, backbone_weights=backbone_weights,
+        time_budget_s=time_budget_s,
+    )
     model = fit.model
     if fit.policy != "float32":  # evaluate what the export will run: float32
         model = load_trained(name, fit.weights_path, num_classes=len(dataset.labels), tiny=tiny)
@@ -82,6 +90,8 @@ def run_training(
             "epochs": fit.epochs,
             "best_epoch": fit.best_epoch,
             "duration_s": round(fit.duration_s, 1),
+            "time_budget_s": time_budget_s,
+            "stopped_by_budget": fit.stopped_by_budget,
             "hardware": hardware_description(),
             "backend": keras.backend.backend(),
             "precision": fit.policy,

@@ -45,6 +45,8 @@ class Recipe:
     fine_tune_learning_rate: float = 1e-3
     fine_tune_optimizer: str = "sgd"
     fine_tune_layers: int | None = None  # last N backbone layers; None = the whole backbone
+    fine_tune_weight_decay: float | None = None  # None = weight_decay
+    fine_tune_batchnorm: bool = False  # phase 2 trains BatchNorm (batch statistics) instead of freezing it
     why: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,28 +55,35 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "deep_cnn": Recipe(
-        epochs=150,
-        learning_rate=0.1,
+        epochs=200,
+        batch_size=512,
+        learning_rate=0.2,
+        warmup_epochs=5.0,
         cutout=12,
         ema_momentum=0.999,
-        why="80 plain epochs gave 87.1% still rising; twice the schedule, cutout against the "
-        "remaining overfit of the 1M-weight head, EMA for a smoother final model.",
+        why="80 plain epochs gave 87.1% still rising: a long schedule (on the GPU machine the time "
+        "budget decides how long), cutout against the remaining overfit of the 1M-weight head, "
+        "EMA for a smoother final model; batch 512 with the rate scaled linearly keeps the GPU busy.",
     ),
     "vgg": Recipe(
-        epochs=150,
-        learning_rate=0.05,
+        epochs=200,
+        batch_size=512,
+        learning_rate=0.1,
+        warmup_epochs=5.0,
         cutout=12,
         ema_momentum=0.999,
         why="28M weights, 19M of them in the dense head: strong regularisation (dropout 0.5, "
         "cutout) and a lower peak rate keep the BatchNorm-free head stable.",
     ),
     "compact_vgg": Recipe(
-        epochs=120,
-        learning_rate=0.05,
+        epochs=150,
+        batch_size=512,
+        learning_rate=0.1,
+        warmup_epochs=5.0,
         weight_decay=2.5e-3,
         ema_momentum=0.999,
         why="0.36M weights underfit with augmentation, so no cutout and less decay; it gains "
-        "mostly from a longer schedule (78.4% after 30 plain epochs).",
+        "mostly from a longer schedule (78.4% after 30 plain epochs, 81.2% after 40 on a CPU).",
     ),
     "resnet50": Recipe(
         epochs=10,
@@ -90,7 +99,7 @@ RECIPES: dict[str, Recipe] = {
         "fine-tune its last stage at a low rate with BatchNorm kept frozen.",
     ),
     "efficientnet_lite0": Recipe(
-        epochs=5,
+        epochs=3,
         batch_size=128,
         optimizer="adamw",
         learning_rate=1e-3,
@@ -100,8 +109,12 @@ RECIPES: dict[str, Recipe] = {
         fine_tune_epochs=25,
         fine_tune_learning_rate=0.01,
         fine_tune_layers=None,
-        why="A linear-ish head on the frozen backbone gave 79.3%, 12 epochs of full fine-tuning "
-        "90.7%; a longer fine-tune with EMA and label smoothing aims past 92%.",
+        fine_tune_weight_decay=1e-3,
+        fine_tune_batchnorm=True,
+        why="A linear head on the frozen backbone gave 79.3%, 12 epochs of full fine-tuning with "
+        "BatchNorm frozen 90.7%. Upsampled 32x32 images are far from ImageNet's statistics, so "
+        "the fine-tune trains BatchNorm too (batch statistics), with a light decoupled decay "
+        "(AdamW's 0.05 would shrink SGD's weights ~10x faster than the usual 1e-4 L2) and EMA.",
     ),
 }
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 
 from training.augment import ArrayBatches, one_hot, steps_per_epoch, training_wrapper
-from training.callbacks import BestWeights
+from training.callbacks import BestWeights, TimeBudgetSchedule
 from training.data import Dataset
 from training.models import build_model, get_spec
 from training.recipes import Recipe
@@ -40,6 +40,7 @@ class FitResult:
     duration_s: float
     policy: str
     weights_path: Path
+    stopped_by_budget: bool = False
 
 
 def lr_schedule(peak: float, epochs: int, steps: int, warmup_epochs: float) -> keras.optimizers.schedules.CosineDecay:
@@ -80,9 +81,13 @@ def make_optimizer(kind: str, schedule, weight_decay: float, ema_momentum: float
     return opt
 
 
-def unfreeze_backbone(model: keras.Model, top_layers: int | None) -> int:
-    """Make the last ``top_layers`` backbone layers (None: all) trainable, BatchNorm excepted.
+def unfreeze_backbone(model: keras.Model, top_layers: int | None, *, train_batchnorm: bool = False) -> int:
+    """Make the last ``top_layers`` backbone layers (None: all) trainable.
 
+    BatchNorm stays frozen in inference mode unless ``train_batchnorm``: then
+    the unfrozen BatchNorm layers that support it (``batch_statistics``, as
+    EfficientNet-Lite0's) normalise with batch statistics while training,
+    update their moving statistics and train their scale and offset.
     Returns the number of trainable weights of the backbone afterwards.
     """
     backbone = model.get_layer("backbone")
@@ -92,18 +97,24 @@ def unfreeze_backbone(model: keras.Model, top_layers: int | None) -> int:
         for layer in inner[: max(0, len(inner) - top_layers)]:
             layer.trainable = False
     for layer in inner:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+            if train_batchnorm and hasattr(layer, "batch_statistics"):
+                layer.batch_statistics = True
+            else:
+                layer.trainable = False
     return sum(int(keras.ops.size(w)) for w in backbone.trainable_weights)
 
 
-def _phases(name: str, recipe: Recipe) -> list[tuple[str, int, str, float]]:
-    """(phase, epochs, optimizer, peak learning rate) of each training phase."""
+def _phases(name: str, recipe: Recipe) -> list[tuple[str, int, str, float, float]]:
+    """(phase, epochs, optimizer, peak learning rate, weight decay) of each training phase."""
     transfer = get_spec(name).transfer
-    phases = [("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate)]
+    phases = [
+        ("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate, recipe.weight_decay)
+    ]
     if transfer and recipe.fine_tune_epochs > 0:
+        decay = recipe.weight_decay if recipe.fine_tune_weight_decay is None else recipe.fine_tune_weight_decay
         phases.append(
-            ("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer, recipe.fine_tune_learning_rate)
+            ("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer, recipe.fine_tune_learning_rate, decay)
         )
     return phases
 
@@ -118,8 +129,15 @@ def fit_model(
     tiny: bool = False,
     backbone_weights: str | Path | None = None,
     verbose: int | str | None = None,
+    time_budget_s: float | None = None,
 ) -> FitResult:
-    """Train model ``name`` on ``dataset`` by ``recipe``; write ``model.weights.h5`` to ``out_dir``."""
+    """Train model ``name`` on ``dataset`` by ``recipe``; write ``model.weights.h5`` to ``out_dir``.
+
+    ``time_budget_s``: wall-clock seconds for the whole fit. The last phase
+    then runs a :class:`TimeBudgetSchedule` (the recipe's epochs become a
+    maximum) over what the earlier phases left, so a run on a shared or
+    unknown machine ends on time with a fully decayed learning rate.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     weights_path = out / WEIGHTS_NAME
@@ -139,17 +157,22 @@ def fit_model(
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     started = time.perf_counter()
-    for phase, epochs, kind, peak in _phases(name, recipe):
-        if epochs <= 0:
-            continue
+    stopped_by_budget = False
+    phases = [phase for phase in _phases(name, recipe) if phase[1] > 0]
+    for index, (phase, epochs, kind, peak, decay) in enumerate(phases):
         if phase == "fine-tune":
             if weights_path.exists():
                 base.load_weights(str(weights_path))
-            unfreeze_backbone(base, recipe.fine_tune_layers)
+            unfreeze_backbone(base, recipe.fine_tune_layers, train_batchnorm=recipe.fine_tune_batchnorm)
+        budget = None
+        if time_budget_s is not None and index == len(phases) - 1:
+            budget = TimeBudgetSchedule(
+                peak, time_budget_s - (time.perf_counter() - started), epochs, recipe.warmup_epochs
+            )
         optimizer = make_optimizer(
             kind,
-            lr_schedule(peak, epochs, steps, recipe.warmup_epochs),
-            recipe.weight_decay,
+            peak / 100 if budget is not None else lr_schedule(peak, epochs, steps, recipe.warmup_epochs),
+            decay,
             ema_for(recipe.ema_momentum, epochs * steps),
         )
         wrapper.compile(
@@ -157,18 +180,20 @@ def fit_model(
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
             metrics=["accuracy"],
         )
-        callbacks: list[keras.callbacks.Callback] = []
+        callbacks: list[keras.callbacks.Callback] = [budget] if budget is not None else []
         if recipe.ema_momentum is not None:
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(checkpoint)
+        limit = f"at most {epochs} epoch(s) in {budget.budget_s:.0f} s" if budget is not None else f"{epochs} epoch(s)"
         print(
-            f"[{name}] {phase}: {epochs} epoch(s), {steps} steps of {batches.batch_size}, "
+            f"[{name}] {phase}: {limit}, {steps} steps of {batches.batch_size}, "
             f"{kind} peak lr {peak:g}, {policy}"
         )
         fitted = wrapper.fit(batches, epochs=epochs, validation_data=validation, callbacks=callbacks, verbose=verbose)
         for key in HISTORY_KEYS:
             history[key] += [float(v) for v in fitted.history.get(key, [])]
-        checkpoint.epoch_offset += epochs
+        checkpoint.epoch_offset += len(fitted.history.get("loss", [])) or epochs
+        stopped_by_budget = stopped_by_budget or (budget is not None and budget.stopped_by_budget)
     duration = time.perf_counter() - started
     if weights_path.exists():
         base.load_weights(str(weights_path))
@@ -183,4 +208,5 @@ def fit_model(
         duration_s=duration,
         policy=policy,
         weights_path=weights_path,
+        stopped_by_budget=stopped_by_budget,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
@@ -41,6 +43,10 @@ def test_crop_is_an_integer_shift_with_zero_fill_and_flip_mirrors():
     found = [next((k for k, v in shifts.items() if np.array_equal(out, v)), None) for out in shifted]
     assert None not in found  # every output is the image moved by at most 4 px, zeros around
     assert len(set(found)) > 1
+    many = _np(crop(np.repeat(image, 400, 0), training=True))
+    edges = {(int(m[:, :, 0].any(axis=1).argmax()), int(m[:, :, 0].any(axis=0).argmax())) for m in many}
+    assert {dy for dy, _ in edges} == {dx for _, dx in edges} == set(range(5))  # shifts down/right 0..4 seen
+    np.testing.assert_array_equal(_np(crop(image, training=False)), image)
     mirrored = _np(flip(np.repeat(image, 16, 0), training=True))
     assert all(np.array_equal(m, image[0]) or np.array_equal(m, image[0, :, ::-1]) for m in mirrored)
     assert not all(np.array_equal(m, image[0]) for m in mirrored)
@@ -112,3 +118,29 @@ def test_every_model_has_a_recipe_with_the_basics():
     assert get_recipe("vgg", batch_size=None).batch_size == RECIPES["vgg"].batch_size
     with pytest.raises(ValueError, match="unknown model"):
         get_recipe("lenet")
+
+
+def test_efficientnet_fine_tune_can_train_batchnorm_with_batch_statistics():
+    model = build_model("efficientnet_lite0", num_classes=3, tiny=True, backbone_weights=None)
+    frozen = build_model("efficientnet_lite0", num_classes=3, tiny=True, backbone_weights=None)
+    unfreeze_backbone(frozen, None)
+    unfreeze_backbone(model, None, train_batchnorm=True)
+    norms = [layer for layer in model.get_layer("backbone").layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and all(layer.trainable and layer.batch_statistics for layer in norms)
+    assert len(model.trainable_weights) == len(frozen.trainable_weights) + 2 * len(norms)  # gamma and beta
+    images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype(np.float32)
+    model.get_layer("dropout").rate = 0.0
+    training, inference = _np(model(images, training=True)), _np(model(images, training=False))
+    assert not np.allclose(training, inference, atol=1e-4)  # batch statistics differ from the moving ones
+
+
+def test_fine_tune_phase_takes_its_own_weight_decay():
+    from training.train import _phases
+
+    recipe = get_recipe("efficientnet_lite0", weight_decay=0.05, fine_tune_weight_decay=1e-3)
+    (_, _, _, _, head_decay), (_, _, kind, _, tune_decay) = _phases("efficientnet_lite0", recipe)
+    assert (head_decay, kind, tune_decay) == (0.05, "sgd", 1e-3)
+    (_, _, _, _, same), = _phases("deep_cnn", get_recipe("deep_cnn", weight_decay=5e-3))[:1]
+    assert same == 5e-3
+    without = replace(get_recipe("efficientnet_lite0", weight_decay=0.02), fine_tune_weight_decay=None)
+    assert _phases("efficientnet_lite0", without)[1][4] == 0.02

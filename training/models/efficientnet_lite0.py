@@ -52,16 +52,19 @@ def scaling_layer(name: str = "scaling") -> layers.Rescaling:
 
 @keras.saving.register_keras_serializable(package="training")
 class InferenceBatchNormalization(layers.BatchNormalization):
-    """BatchNormalization that always normalises with its moving statistics.
+    """BatchNormalization that normalises with its moving statistics unless told otherwise.
 
     Keras 3 functional models pass the outer ``training`` flag down to nested
     models, overriding ``backbone(x, training=False)`` (keras-team/keras#20285):
     once the backbone is unfrozen for fine-tuning, plain BatchNormalization
-    would switch to batch statistics and drift. Gamma and beta stay trainable.
+    would switch to batch statistics and drift. A fine-tune that wants exactly
+    that sets ``batch_statistics = True`` (not saved: inference never uses it).
     """
 
+    batch_statistics = False
+
     def call(self, inputs, training=None, mask=None):
-        return super().call(inputs, training=False, mask=mask)
+        return super().call(inputs, training=bool(training) and self.batch_statistics, mask=mask)
 
 
 def _conv_bn(x, name: str, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False,
