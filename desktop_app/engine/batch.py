@@ -1,9 +1,10 @@
 """Streaming classification of many files with flat memory.
 
-Files are discovered lazily (:func:`iter_image_files`), decoded on a small
-thread pool (Pillow releases the GIL while decoding) with at most
-``2 * batch_size + workers`` decodes in flight, and classified in batches on
-the calling thread. Each prediction is yielded as soon as its batch is done;
+Files are discovered lazily (:func:`iter_image_files`), decoded in small
+chunks on a thread pool (Pillow releases the GIL while decoding) with at
+most ``2 * batch_size + workers`` files in flight, and classified in batches
+on the calling thread; the next decodes are submitted before a batch's rows
+are handed out, so they run while the caller writes them. Each prediction is yielded as soon as its batch is done;
 nothing is kept once yielded, so 100,000 files cost no more memory than 100.
 
 Order: successfully decoded files come out in discovery order; an error row
@@ -16,6 +17,7 @@ paths (cheap: names only); ``Progress.total`` is None until it finishes.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -29,12 +31,15 @@ import numpy as np
 
 from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
 __all__ = ["Progress", "classify_stream", "iter_image_files"]
 
 #: Minimum seconds between two ``on_progress`` calls (the last one always comes).
 PROGRESS_INTERVAL_S = 0.1
+#: Files per decode task: fewer futures and thread hand-offs for small images.
+DECODE_CHUNK = 8
 
 
 @dataclass
@@ -80,6 +85,22 @@ def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
         return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
 
 
+def _decode_chunk(paths: list[Path], size: tuple[int, int], fit: str) -> list[np.ndarray | str]:
+    return [_decode(path, size, fit) for path in paths]
+
+
+def decode_workers(on_gpu: bool = False) -> int:
+    """Decode threads: the logical CPUs that inference leaves free, 1 to 4.
+
+    On the CPU onnxruntime keeps one intra-op thread per physical core busy;
+    more decode threads than the cores left only trade places with it (on 2
+    cores one decode thread beat two; docs/benchmarks.md). A GPU leaves the
+    CPUs to decoding.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cpus if on_gpu else cpus - intra_op_threads()))
+
+
 def classify_stream(
     paths: Iterable[str | Path],
     classifier: Classifier,
@@ -98,8 +119,8 @@ def classify_stream(
     paths = list(paths)
     cancel = cancel or threading.Event()
     finished = threading.Event()
-    workers = workers or max(1, min(4, os.cpu_count() or 1))
-    max_pending = 2 * batch_size + workers
+    workers = workers or decode_workers(classifier.report.provider_label == "CUDA")
+    limit = 2 * batch_size + workers  # files decoding, or decoded and waiting for the model
     progress = Progress()
     start = time.perf_counter()
     last_report = [0.0]
@@ -132,39 +153,51 @@ def classify_stream(
 
     errors: list[tuple[Path, str]] = []
     files = iter_image_files(paths, recursive=recursive, errors=errors)
-    pending: deque[tuple[Path, Future]] = deque()
+    pending: deque[tuple[list[Path], Future]] = deque()
+    in_flight = 0
+    exhausted = False
     batch_paths: list[str] = []
     arrays: list[np.ndarray] = []
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
     size = classifier.input_size
     completed = False
+
+    def refill() -> list[Prediction]:
+        """Submit decode tasks up to the limit; return error rows of unreadable folders met."""
+        nonlocal in_flight, exhausted
+        rows = []
+        while not exhausted and in_flight + len(arrays) < limit:
+            chunk = list(itertools.islice(files, DECODE_CHUNK))
+            while errors:
+                folder, reason = errors.pop(0)
+                rows.append(failed(folder, f"{folder.name}: {reason}"))
+            exhausted = len(chunk) < DECODE_CHUNK
+            if chunk:
+                pending.append((chunk, pool.submit(_decode_chunk, chunk, size, fit)))
+                in_flight += len(chunk)
+        return rows
+
     try:
-        exhausted = False
-        while not cancel.is_set():
-            while not exhausted and len(pending) < max_pending:
-                path = next(files, None)
-                while errors:
-                    folder, reason = errors.pop(0)
-                    yield failed(folder, f"{folder.name}: {reason}")
-                if path is None:
-                    exhausted = True
-                else:
-                    pending.append((path, pool.submit(_decode, path, size, fit)))
-            if not pending:
-                break
-            path, future = pending.popleft()
-            result = future.result()
+        yield from refill()
+        while pending and not cancel.is_set():
+            chunk, future = pending.popleft()
+            results = future.result()
+            in_flight -= len(chunk)
             if cancel.is_set():
                 break
-            if isinstance(result, str):
-                yield failed(path, result)
-                continue
-            batch_paths.append(str(path))
-            arrays.append(result)
-            if len(arrays) >= batch_size or (exhausted and not pending):
-                yield from flush(batch_paths, arrays)
-        if arrays and not cancel.is_set():
-            yield from flush(batch_paths, arrays)
+            ready: list[Prediction] = []
+            for path, result in zip(chunk, results):
+                if isinstance(result, str):
+                    ready.append(failed(path, result))
+                    continue
+                batch_paths.append(str(path))
+                arrays.append(result)
+                if len(arrays) >= batch_size:
+                    ready += flush(batch_paths, arrays)
+            ready += refill()  # the next decodes start before the caller handles these rows
+            if arrays and exhausted and not pending:
+                ready += flush(batch_paths, arrays)
+            yield from ready
         completed = not cancel.is_set()
     finally:
         finished.set()  # stops the counter if it is still walking

@@ -149,7 +149,7 @@ def _decode(source: str | Path | bytes, draft_side: int | None) -> Image.Image:
         except Exception as exc:  # plugins raise SyntaxError, ValueError, struct.error ...
             raise _decode_error(path, exc) from None
         _check_pixels(path, image.size)
-        if draft_side:
+        if draft_side and max(image.size) >= 2 * draft_side:
             image.draft("RGB", (draft_side, draft_side))  # JPEG only: DCT-domain downscale
         try:
             image.load()
@@ -167,6 +167,8 @@ def _decode(source: str | Path | bytes, draft_side: int | None) -> Image.Image:
 
 def _upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; a broken EXIF block leaves the image as stored."""
+    if image.format == "JPEG" and not {"exif", "xmp", "XML:com.adobe.xmp"} & image.info.keys():
+        return image  # a JPEG keeps its orientation in EXIF or XMP only: nothing to parse
     try:
         return ImageOps.exif_transpose(image) or image
     except Exception:  # malformed EXIF must not cost the user the image
@@ -178,13 +180,15 @@ def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT)
     height, width = size
     target = (width, height)
     method = Image.Resampling.LANCZOS
+    if fit not in FIT_MODES:
+        raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
+    if image.size == target:  # every mode would return the same pixels
+        return image
     if fit == "squash":
         return image.resize(target, method, reducing_gap=3.0)
     if fit == "crop":
         return ImageOps.fit(image, target, method)
-    if fit == "pad":
-        return ImageOps.pad(image, target, method, color=PAD_COLOUR)
-    raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
+    return ImageOps.pad(image, target, method, color=PAD_COLOUR)
 
 
 def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:

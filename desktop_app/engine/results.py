@@ -35,8 +35,13 @@ def _number(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.6g}")
 
 
-def prediction_row(prediction: Prediction, labels: Sequence[str], top_k: int = 3) -> dict:
-    """One result as a flat dict of plain values (column order = key order)."""
+def prediction_row(
+    prediction: Prediction, labels: Sequence[str], top_k: int = 3, *, columns: Sequence[str] | None = None
+) -> dict:
+    """One result as a flat dict of plain values (column order = key order).
+
+    ``columns``: ``class_columns(labels)``, when the caller already has it.
+    """
     probabilities = prediction.probabilities
     row: dict = {
         "path": prediction.path or "",
@@ -45,8 +50,11 @@ def prediction_row(prediction: Prediction, labels: Sequence[str], top_k: int = 3
         "unsure": prediction.unsure if prediction.ok else None,
         "top_k": [[label, _number(p)] for label, p in prediction.top_k[:top_k]],
     }
-    for index, label in enumerate(class_columns(labels)):
-        row[label] = None if probabilities is None else _number(float(probabilities[index]))
+    names = class_columns(labels) if columns is None else columns
+    if probabilities is None:
+        row.update(dict.fromkeys(names))
+    else:
+        row.update(zip(names, (_number(p) for p in probabilities.tolist())))
     row["error"] = prediction.error
     return row
 
@@ -72,17 +80,18 @@ class ResultWriter:
         self.count = 0
         self._file: IO[str] | None = None
         self._tmp: Path | None = None
-        self._csv: csv.DictWriter | None = None
+        self._csv = None  # csv.writer while writing CSV
+        self._class_columns = class_columns(self.labels)
 
     def __enter__(self) -> "ResultWriter":
         folder = self.path.resolve().parent
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         self._tmp = Path(tmp)
         self._file = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        columns = [*FIXED_COLUMNS[:-1], *class_columns(self.labels), "error"]
+        columns = [*FIXED_COLUMNS[:-1], *self._class_columns, "error"]
         if self.fmt == "csv":
-            self._csv = csv.DictWriter(self._file, fieldnames=columns)
-            self._csv.writeheader()
+            self._csv = csv.writer(self._file)
+            self._csv.writerow(columns)
         else:
             self._file.write("[")
         return self
@@ -90,9 +99,9 @@ class ResultWriter:
     def write(self, prediction: Prediction) -> None:
         if self._file is None:
             raise RuntimeError("ResultWriter.write() outside its 'with' block")
-        row = prediction_row(prediction, self.labels, self.top_k)
+        row = prediction_row(prediction, self.labels, self.top_k, columns=self._class_columns)
         if self._csv is not None:
-            self._csv.writerow({k: _csv_cell(k, v) for k, v in row.items()})
+            self._csv.writerow([_csv_cell(k, v) for k, v in row.items()])
         else:
             self._file.write(("\n  " if self.count == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False))
         self.count += 1

@@ -136,3 +136,16 @@ def test_missing_explicit_file_is_a_row(tmp_path: Path, classifier: Classifier) 
 def test_bad_batch_size(classifier: Classifier) -> None:
     with pytest.raises(ValueError):
         list(classify_stream([], classifier, batch_size=0))
+
+
+@pytest.mark.parametrize(
+    ("cpus", "intra_op", "on_gpu", "expected"),
+    [(2, 2, False, 1), (1, 1, False, 1), (8, 4, False, 4), (6, 4, False, 2), (16, 8, False, 4), (8, 4, True, 4),
+     (2, 2, True, 2)],
+)
+def test_decode_threads_use_the_cores_inference_leaves(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, intra_op: int, on_gpu: bool, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(batch_module, "intra_op_threads", lambda: intra_op)
+    assert batch_module.decode_workers(on_gpu) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from desktop_app.engine import images
-from desktop_app.engine.images import FIT_MODES, ImageLoadError, load_image, open_image
+from desktop_app.engine.images import FIT_MODES, ImageLoadError, fit_image, load_image, open_image
 from tests.engine.conftest import EXPECTED, exif_rotated_jpeg, half_red_half_blue, png_header_only
 
 SIZE = (32, 32)
@@ -72,6 +73,29 @@ def test_exif_orientation_is_applied(orientation: int, top: str, bottom: str) ->
     pixels = np.asarray(image, dtype=np.float32)
     channel = {"red": 0, "blue": 2}
     assert pixels[5, 10, channel[top]] > 200 and pixels[34, 10, channel[bottom]] > 200
+
+
+def test_xmp_orientation_of_a_jpeg_without_exif_is_applied() -> None:
+    image = Image.new("RGB", (40, 20), (255, 0, 0))
+    image.paste((0, 0, 255), (20, 0, 40, 20))
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", xmp=xmp)
+    upright = open_image(buffer.getvalue())
+    assert upright.size == (20, 40)
+    pixels = np.asarray(upright, dtype=np.float32)
+    assert pixels[5, 10, 0] > 200 and pixels[34, 10, 2] > 200  # red on top, as tag 6 shows it
+
+
+@pytest.mark.parametrize("fit", ["squash", "crop", "pad"])
+def test_an_image_already_at_the_model_size_keeps_its_pixels(fit: str) -> None:
+    noise = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG")
+    np.testing.assert_array_equal(load_image(buffer.getvalue(), SIZE, fit=fit), noise.astype(np.float32))
+    with pytest.raises(ValueError, match="unknown fit mode"):
+        fit_image(Image.fromarray(noise), (32, 32), "stretch")
 
 
 def test_bytes_and_path_agree(awkward_dir: Path) -> None:

@@ -89,3 +89,11 @@ def test_cuda_session_on_a_gpu(colour_model: Path) -> None:
 
 def test_physical_cores_is_positive() -> None:
     assert sessions.physical_cores() >= 1
+
+
+def test_intra_op_threads_stop_spinning_after_each_run() -> None:
+    from desktop_app.engine.sessions import intra_op_threads, physical_cores, session_options
+
+    options = session_options()
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+    assert options.intra_op_num_threads == intra_op_threads() == min(physical_cores(), 8)
