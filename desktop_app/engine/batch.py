@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
@@ -78,7 +78,7 @@ class _Counter(threading.Thread):
 
 def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
     try:
-        return load_image(path, size, fit=fit)
+        return load_pixels(path, size, fit=fit)
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one row, not the batch
@@ -144,7 +144,7 @@ def classify_stream(
         return error_prediction(path, message)
 
     def flush(batch_paths: list[str], arrays: list[np.ndarray]) -> list[Prediction]:
-        predictions = classifier.predictions(batch_paths, np.stack(arrays), top_k=top_k)
+        predictions = classifier.predictions(batch_paths, np.stack(arrays).astype(np.float32), top_k=top_k)
         batch_paths.clear()
         arrays.clear()
         progress.done += len(predictions)

@@ -191,13 +191,22 @@ def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT)
     return ImageOps.pad(image, target, method, color=PAD_COLOUR)
 
 
-def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:
-    """Decode ``source`` into a float32 ``(H, W, 3)`` array of RGB values 0..255.
+def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:
+    """Decode ``source`` into a uint8 ``(H, W, 3)`` RGB array of the model's size.
 
     ``size`` is the model's (height, width). Raises :class:`ImageLoadError`.
+    Batches stack these and convert once (:func:`load_image` for one image).
     """
     if fit not in FIT_MODES:
         raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
     # Draft to at least twice the target so the final resize still antialiases.
     image = _decode(source, 2 * max(size))
-    return np.asarray(fit_image(image, size, fit), dtype=np.float32)
+    return np.asarray(fit_image(image, size, fit))
+
+
+def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:
+    """Decode ``source`` into a float32 ``(H, W, 3)`` array of RGB values 0..255 (the model input).
+
+    ``size`` is the model's (height, width). Raises :class:`ImageLoadError`.
+    """
+    return load_pixels(source, size, fit=fit).astype(np.float32)
