@@ -6,10 +6,10 @@ import os
 import platform
 import time
 from importlib import metadata
-from pathlib import Path
 from typing import Sequence
 
 from benchmarks.common import Section
+from desktop_app.engine.machine import CPUINFO, cpu_name
 
 #: Distribution names whose versions the report lists (first installed name wins).
 PACKAGES = (
@@ -24,20 +24,10 @@ PACKAGES = (
 HEADINGS = ("## Machine", "## Targets", "## Commands")
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def cpu_features() -> str:
     """The SIMD extensions that decide onnxruntime's and TensorFlow's kernels."""
     try:
-        flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split()
+        flags = next(l for l in CPUINFO.read_text().splitlines() if l.startswith("flags")).split()
     except (OSError, StopIteration):
         return "unknown"
     wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")
@@ -62,7 +52,7 @@ def machine() -> dict[str, str]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return {
-        "CPU": cpu_model(),
+        "CPU": cpu_name(),
         "Cores available": str(cores),
         "SIMD": cpu_features(),
         "OS": f"{platform.system()} {platform.release()}",

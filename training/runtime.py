@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import sys
 from typing import Iterator
 
 import keras
+
+from desktop_app.engine.machine import cpu_name
 
 
 def accelerator_name() -> str | None:
@@ -39,21 +40,10 @@ def accelerator_name() -> str | None:
     return None
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def hardware_description() -> str:
     """E.g. "NVIDIA H100 80GB HBM3 (jax)" or "CPU: Intel Xeon ... x2 (tensorflow)"."""
     gpu = accelerator_name()
-    where = gpu if gpu else f"CPU: {_cpu_name()} x{os.cpu_count()}"
+    where = gpu if gpu else f"CPU: {cpu_name()} x{os.cpu_count()}"
     return f"{where} ({keras.backend.backend()})"
 
 

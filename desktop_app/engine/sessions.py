@@ -10,7 +10,6 @@ logged and put in :attr:`SessionReport.notice` for the UI and the CLI.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from enum import Enum
 from importlib import metadata
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import onnxruntime as ort
+
+from desktop_app.engine.machine import physical_cores
 
 log = logging.getLogger(__name__)
 
@@ -96,26 +97,6 @@ def check_providers(requested: Device, wanted: Sequence[str], got: Sequence[str]
             "incompatible; see the log); running on the CPU"
         )
     return None
-
-
-def physical_cores() -> int:
-    """Physical CPU cores available to this process (hyper-threads do not help here)."""
-    logical = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        pairs = set()
-        physical = core = ""
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "physical id":
-                physical = value.strip()
-            elif key.strip() == "core id":
-                core = value.strip()
-                pairs.add((physical, core))
-        if pairs:
-            return max(1, min(len(pairs), logical))
-    except OSError:
-        pass
-    return max(1, logical // 2 if logical > 2 else logical)
 
 
 def intra_op_threads() -> int:

@@ -97,3 +97,20 @@ def test_intra_op_threads_stop_spinning_after_each_run() -> None:
     options = session_options()
     assert options.get_session_config_entry("session.force_spinning_stop") == "1"
     assert options.intra_op_num_threads == intra_op_threads() == min(physical_cores(), 8)
+
+
+def test_machine_description_reads_cpuinfo(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.engine import machine
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nmodel name\t: Test CPU 9000\nphysical id\t: 0\ncore id\t: 0\n\n"
+        "processor\t: 1\nmodel name\t: Test CPU 9000\nphysical id\t: 0\ncore id\t: 0\n\n"
+        "processor\t: 2\nmodel name\t: Test CPU 9000\nphysical id\t: 0\ncore id\t: 1\n"
+    )
+    monkeypatch.setattr(machine, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(machine.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert machine.cpu_name() == "Test CPU 9000"
+    assert machine.physical_cores() == 2  # three logical CPUs on two cores
+    monkeypatch.setattr(machine, "CPUINFO", tmp_path / "missing")
+    assert machine.cpu_name()  # falls back to the platform's own string
