@@ -1,39 +1,25 @@
 """Labelled images for parity, calibration and evaluation.
 
-Reads the CIFAR-10 JPEG copy (a ``.tar.gz`` or an unpacked folder, laid out
-``<split>/<class>/<file>.jpg``) in one streaming pass and decodes every image
-with the engine's ``load_image``, the very function the app uses, so the
-numbers measured here are the numbers the app gets.
+Reads a folder-layout dataset such as the CIFAR-10 JPEG copy (a ``.tar.gz``
+or an unpacked folder, laid out ``<split>/<class>/<file>.jpg``, optionally
+inside one top-level folder) through the training data code: the layout is
+listed by :func:`training.data.layout.list_dataset` and the images are
+decoded by :func:`training.data.decode.decode_files`, which uses the
+engine's ``load_image``, the very function the app uses, so the numbers
+measured here are the numbers the app gets.
 """
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from desktop_app.engine.images import load_image
+from training.data.decode import decode_files
+from training.data.layout import SPLITS, list_dataset
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
-
-
-def _tar_members(path: Path, split: str) -> Iterator[tuple[str, str, bytes]]:
-    with tarfile.open(path, "r:*") as archive:
-        for member in archive:
-            parts = member.name.lstrip("./").split("/")
-            if member.isfile() and len(parts) == 3 and parts[0] == split:
-                handle = archive.extractfile(member)
-                if handle is not None:
-                    yield parts[1], parts[2], handle.read()
-
-
-def _folder_members(path: Path, split: str) -> Iterator[tuple[str, str, bytes]]:
-    for class_dir in sorted(p for p in (path / split).iterdir() if p.is_dir()):
-        for file in sorted(class_dir.iterdir()):
-            if file.is_file():
-                yield class_dir.name, file.name, file.read_bytes()
 
 
 def load_split(
@@ -47,31 +33,41 @@ def load_split(
     """Images ``(N, H, W, 3)`` float32 0..255 and label indices ``(N,)`` of one split.
 
     ``limit`` keeps the first ``ceil(limit / classes)`` files of every class
-    (in archive order), so a small sample is still balanced. Class folders
-    that are not in ``labels`` raise ``ValueError``.
+    (in listing order), then at most ``limit`` in all, so a small sample is
+    still balanced; only those files are decoded. Class folders that are not
+    in ``labels`` raise ``ValueError``, as does a source that does not fit
+    the layout (``DatasetLayoutError``) or holds unreadable images.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"data not found: {path}")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, not {split!r}")
+    listing = list_dataset(path)
     index = {name: i for i, name in enumerate(labels)}
-    per_class = None if limit is None else -(-limit // len(labels))
-    counts: dict[str, int] = {}
-    images: list[np.ndarray] = []
-    targets: list[int] = []
-    members = _folder_members(path, split) if path.is_dir() else _tar_members(path, split)
-    for class_name, file_name, payload in members:
+    for class_name in listing.labels:
         if class_name not in index:
             raise ValueError(f"{path}: class folder '{class_name}' is not one of the model's labels {list(labels)}")
-        if per_class is not None and counts.get(class_name, 0) >= per_class:
-            continue
-        counts[class_name] = counts.get(class_name, 0) + 1
-        images.append(load_image(payload, size))
-        targets.append(index[class_name])
-        if per_class is not None and len(counts) == len(index) and min(counts.values()) >= per_class:
-            break  # every class has its share: stop reading the archive
-    if not images:
+    items = listing.files[split]
+    if limit is not None:
+        per_class = -(-limit // len(labels))
+        counts: dict[int, int] = {}
+        chosen = []
+        for name, folder in items:
+            if counts.get(folder, 0) < per_class:
+                counts[folder] = counts.get(folder, 0) + 1
+                chosen.append((name, folder))
+        items = chosen[:limit]
+    if not items:
         raise ValueError(f"{path}: no images in the '{split}' split")
-    order = np.arange(len(images))
-    if limit is not None and len(order) > limit:
-        order = order[:limit]
-    return np.stack([images[i] for i in order]), np.asarray(targets, dtype=np.int64)[order]
+    names = [name for name, _ in items]
+    images, skipped = decode_files(listing.source, names, size)  # uint8: load_image's values are whole numbers
+    if skipped:
+        shown = "; ".join(f"{file}: {reason}" for file, reason in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        raise ValueError(f"{path}: {len(skipped)} unreadable image(s) in the '{split}' split: {shown}{more}")
+    missing = [name for name in names if name not in images]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} listed image(s) could not be read, first {missing[0]}")
+    targets = [index[listing.labels[folder]] for _, folder in items]
+    return np.stack([images[name] for name in names]).astype(np.float32), np.asarray(targets, dtype=np.int64)

@@ -1,8 +1,9 @@
 """Decode dataset images with the app's own image function, on a few threads.
 
-Every image goes through :func:`desktop_app.engine.images.load_image`, so
-training sees exactly what the app will feed the model. Unreadable files
-are skipped and returned with the reason, never fatal.
+Every image goes through :func:`desktop_app.engine.images.load_pixels` (the
+uint8 half of ``load_image``), so training sees exactly what the app will
+feed the model. Unreadable files are skipped and returned with the reason,
+never fatal.
 """
 
 from __future__ import annotations
@@ -10,28 +11,36 @@ from __future__ import annotations
 import os
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from desktop_app.engine.images import ImageLoadError, load_image
+from desktop_app.engine.images import ImageLoadError, load_pixels
 
 Skipped = list[tuple[str, str]]  # (file, reason)
 
 
 def _read_members(archive: Path, names: list[str]) -> Iterator[tuple[str, bytes | Exception]]:
-    """Yield the bytes of the wanted archive members in archive order (one forward pass)."""
+    """Yield the bytes of the wanted archive members in archive order (one forward pass).
+
+    Member names are compared as the layout lists them (``./train/a.jpg`` is
+    ``train/a.jpg``); reading stops once every wanted member has been seen.
+    """
     wanted = set(names)
     with tarfile.open(archive) as tar:
         for member in tar:
-            if member.name in wanted:
+            name = PurePosixPath(member.name).as_posix()
+            if name in wanted:
+                wanted.discard(name)
                 try:
                     handle = tar.extractfile(member)
-                    yield member.name, handle.read() if handle else ValueError("not a regular file")
+                    yield name, handle.read() if handle else ValueError("not a regular file")
                 except (tarfile.TarError, OSError, EOFError) as exc:
-                    yield member.name, exc
+                    yield name, exc
+                if not wanted:
+                    break
 
 
 def _decode_one(name: str, source: bytes | str | Exception, size: tuple[int, int]) -> np.ndarray | str:
@@ -39,10 +48,9 @@ def _decode_one(name: str, source: bytes | str | Exception, size: tuple[int, int
     if isinstance(source, Exception):
         return f"unreadable archive member ({source})"
     try:
-        image = load_image(source, size)
+        return load_pixels(source, size)  # load_image's exact values, as uint8
     except ImageLoadError as exc:
         return str(exc).split(": ", 1)[-1]
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
 def decode_files(
