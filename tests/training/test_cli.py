@@ -153,3 +153,19 @@ def test_mixed_precision_run_saves_float32_loadable_weights(colour_dataset, tmp_
     model = build_model("compact_vgg", num_classes=3, tiny=True)
     model.load_weights(str(out / "model.weights.h5"))
     assert all(w.dtype == "float32" for w in model.weights)
+
+
+def test_time_budget_ends_the_fit_before_the_epochs_and_is_reported(colour_dataset, tmp_path):
+    out = tmp_path / "budget"
+    status = main(["train", "compact_vgg", "--data", str(colour_dataset), "--tiny", "--limit", "40",
+                   "--epochs", "10000", "--batch-size", "9", "--out", str(out), "--time-budget", "8"])
+    assert status == 0
+    training = load_report(out)["training"]
+    assert training["time_budget_s"] == 8 and training["stopped_by_budget"] is True
+    assert 1 <= training["epochs"] < 10000 and training["duration_s"] < 8 + 5
+    assert len(load_report(out)["history"]["loss"]) == training["epochs"]
+
+
+def test_time_budget_must_be_positive(colour_dataset, tmp_path, capsys):
+    assert main(["train", "compact_vgg", "--data", str(colour_dataset), "--time-budget", "0"]) == 2
+    assert "--time-budget must be a positive number" in capsys.readouterr().err
