@@ -112,11 +112,12 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
             late = time.monotonic() > deadline + args.grace
             if code is None and not late:
                 continue
-            if code is None:
+            killed = code is None
+            if killed:
                 process.kill()
                 code = process.wait()
             log.close()
-            summary[name] = {"exit": code, "wall_s": round(time.monotonic() - begun, 1), "killed": late}
+            summary[name] = {"exit": code, "wall_s": round(time.monotonic() - begun, 1), "killed": killed}
             report = args.runs / name / "report.json"
             if report.exists():
                 data = json.loads(report.read_text())
@@ -126,6 +127,7 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
                     ece_after=data.get("calibration", {}).get("ece_after"),
                     epochs=training.get("epochs"), best_epoch=training.get("best_epoch"),
                     fit_s=training.get("duration_s"), stopped_by_budget=training.get("stopped_by_budget"),
+                    epoch_s=training.get("epoch_seconds", [])[:4],
                     hardware=training.get("hardware"),
                 )
             print(f"{name}: {json.dumps(summary[name])}", flush=True)

@@ -92,6 +92,7 @@ def run_training(
             "duration_s": round(fit.duration_s, 1),
             "time_budget_s": time_budget_s,
             "stopped_by_budget": fit.stopped_by_budget,
+            "epoch_seconds": fit.epoch_seconds,
             "hardware": hardware_description(),
             "backend": keras.backend.backend(),
             "precision": fit.policy,

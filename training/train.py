@@ -41,6 +41,7 @@ class FitResult:
     policy: str
     weights_path: Path
     stopped_by_budget: bool = False
+    epoch_seconds: list[float] | None = None  # wall time of each epoch of a time-budgeted phase
 
 
 def lr_schedule(peak: float, epochs: int, steps: int, warmup_epochs: float) -> keras.optimizers.schedules.CosineDecay:
@@ -158,6 +159,7 @@ def fit_model(
         verbose = 1 if sys.stdout.isatty() else 2
     started = time.perf_counter()
     stopped_by_budget = False
+    epoch_seconds: list[float] | None = None
     phases = [phase for phase in _phases(name, recipe) if phase[1] > 0]
     for index, (phase, epochs, kind, peak, decay) in enumerate(phases):
         if phase == "fine-tune":
@@ -193,7 +195,8 @@ def fit_model(
         for key in HISTORY_KEYS:
             history[key] += [float(v) for v in fitted.history.get(key, [])]
         checkpoint.epoch_offset += len(fitted.history.get("loss", [])) or epochs
-        stopped_by_budget = stopped_by_budget or (budget is not None and budget.stopped_by_budget)
+        if budget is not None:
+            stopped_by_budget, epoch_seconds = budget.stopped_by_budget, [round(d, 2) for d in budget.durations]
     duration = time.perf_counter() - started
     if weights_path.exists():
         base.load_weights(str(weights_path))
@@ -209,4 +212,5 @@ def fit_model(
         policy=policy,
         weights_path=weights_path,
         stopped_by_budget=stopped_by_budget,
+        epoch_seconds=epoch_seconds,
     )

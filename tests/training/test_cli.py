@@ -163,7 +163,7 @@ def test_time_budget_ends_the_fit_before_the_epochs_and_is_reported(colour_datas
     training = load_report(out)["training"]
     assert training["time_budget_s"] == 8 and training["stopped_by_budget"] is True
     assert 1 <= training["epochs"] < 10000 and training["duration_s"] < 8 + 5
-    assert len(load_report(out)["history"]["loss"]) == training["epochs"]
+    assert len(load_report(out)["history"]["loss"]) == len(training["epoch_seconds"]) == training["epochs"]
 
 
 def test_time_budget_must_be_positive(colour_dataset, tmp_path, capsys):
