@@ -162,4 +162,6 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[y]
 
 
-__all__ = ["ArrayBatches", "Cutout", "RandomShift", "augmentation_layers", "one_hot", "steps_per_epoch", "training_wrapper"]
+__all__ = [
+    "ArrayBatches", "Cutout", "RandomShift", "augmentation_layers", "one_hot", "steps_per_epoch", "training_wrapper",
+]

@@ -4,8 +4,9 @@ Files are discovered lazily (:func:`iter_image_files`), decoded in small
 chunks on a thread pool (Pillow releases the GIL while decoding) with at
 most ``2 * batch_size + workers`` files in flight, and classified in batches
 on the calling thread; the next decodes are submitted before a batch's rows
-are handed out, so they run while the caller writes them. Each prediction is yielded as soon as its batch is done;
-nothing is kept once yielded, so 100,000 files cost no more memory than 100.
+are handed out, so they run while the caller writes them. Each prediction
+is yielded as soon as its batch is done; nothing is kept once yielded, so
+100,000 files cost no more memory than 100.
 
 Order: successfully decoded files come out in discovery order; an error row
 (unreadable file or folder) comes out as soon as the problem is known, which
@@ -94,7 +95,7 @@ def decode_workers(on_gpu: bool = False) -> int:
 
     On the CPU onnxruntime keeps one intra-op thread per physical core busy;
     more decode threads than the cores left only trade places with it (on 2
-    cores one decode thread beat two; docs/benchmarks.md). A GPU leaves the
+    cores one decode thread beat two; docs/engine.md). A GPU leaves the
     CPUs to decoding.
     """
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
