@@ -9,7 +9,7 @@ from importlib import metadata
 from typing import Sequence
 
 from benchmarks.common import Section
-from desktop_app.engine.machine import CPUINFO, cpu_name
+from desktop_app.engine.machine import CPUINFO, cpu_name, logical_cpus
 
 #: Distribution names whose versions the report lists (first installed name wins).
 PACKAGES = (
@@ -49,7 +49,7 @@ def versions() -> dict[str, str]:
 
 
 def machine() -> dict[str, str]:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = logical_cpus()
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     return {
         "CPU": cpu_name(),

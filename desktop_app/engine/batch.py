@@ -19,7 +19,6 @@ paths (cheap: names only); ``Progress.total`` is None until it finishes.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from collections import deque
@@ -32,6 +31,7 @@ import numpy as np
 
 from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
+from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
@@ -98,7 +98,7 @@ def decode_workers(on_gpu: bool = False) -> int:
     cores one decode thread beat two; docs/engine.md). A GPU leaves the
     CPUs to decoding.
     """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = logical_cpus()
     return max(1, min(4, cpus if on_gpu else cpus - intra_op_threads()))
 
 

@@ -175,13 +175,17 @@ def _upright(image: Image.Image) -> Image.Image:
         return image
 
 
+def _check_fit(fit: str) -> None:
+    if fit not in FIT_MODES:
+        raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
+
+
 def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT) -> Image.Image:
     """Resize an RGB image to ``size`` = (height, width) by squash, centre crop or pad."""
     height, width = size
     target = (width, height)
     method = Image.Resampling.LANCZOS
-    if fit not in FIT_MODES:
-        raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
+    _check_fit(fit)
     if image.size == target:  # every mode would return the same pixels
         return image
     if fit == "squash":
@@ -197,8 +201,7 @@ def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str =
     ``size`` is the model's (height, width). Raises :class:`ImageLoadError`.
     Batches stack these and convert once (:func:`load_image` for one image).
     """
-    if fit not in FIT_MODES:
-        raise ValueError(f"unknown fit mode {fit!r}; choose one of {', '.join(FIT_MODES)}")
+    _check_fit(fit)
     # Draft to at least twice the target so the final resize still antialiases.
     image = _decode(source, 2 * max(size))
     return np.asarray(fit_image(image, size, fit))

@@ -24,9 +24,14 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def logical_cpus() -> int:
+    """Logical CPUs this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def physical_cores() -> int:
     """Physical CPU cores available to this process (hyper-threads do not help here)."""
-    logical = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    logical = logical_cpus()
     try:
         pairs = set()
         physical = core = ""
