@@ -33,6 +33,25 @@ class BestWeights(keras.callbacks.Callback):
             self.base.save_weights(str(self.path))
 
 
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop the fit after an epoch whose loss is not finite (the checkpoint keeps the best epoch).
+
+    Checked once an epoch rather than per batch like ``keras.callbacks.TerminateOnNaN``:
+    a batch-level hook would make the trainer wait for every step's result.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+            print(f"loss is {loss} after epoch {epoch + 1}: stopping this phase")
+
+
 class TimeBudgetSchedule(keras.callbacks.Callback):
     """Warm-up then cosine decay over a wall-clock budget; stops before the budget runs out.
 

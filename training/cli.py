@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from training.models import MODEL_NAMES, get_spec
@@ -34,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--time-budget", type=float, metavar="SECONDS",
         help="wall-clock limit of the fit: the schedule decays over it and stops in time (epochs become a maximum)",
+    )
+    train.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+        help="override one recipe field, e.g. --set fine_tune_batchnorm=false (repeatable; kept in report.json)",
     )
     train.add_argument("--tiny", action="store_true", help="narrow widths (smoke tests only)")
     train.add_argument("--no-calibrate", action="store_true", help="do not fit a temperature")
@@ -74,11 +79,16 @@ def _list() -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from training.pipeline import run_training
-    from training.recipes import get_recipe
+    from training.recipes import get_recipe, parse_setting
 
-    recipe = get_recipe(
+    try:
+        settings = dict(parse_setting(text) for text in args.settings)
+    except ValueError as error:
+        print(f"cifar-train: error: --set {error}", file=sys.stderr)
+        return EXIT_USAGE
+    recipe = replace(get_recipe(
         args.model, epochs=args.epochs, batch_size=args.batch_size, fine_tune_epochs=args.fine_tune_epochs
-    )
+    ), **settings)
     if args.backbone_weights and not get_spec(args.model).transfer:
         print(f"cifar-train: error: --backbone-weights: {args.model} is trained from scratch", file=sys.stderr)
         return EXIT_USAGE

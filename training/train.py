@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 
 from training.augment import ArrayBatches, one_hot, steps_per_epoch, training_wrapper
-from training.callbacks import BestWeights, TimeBudgetSchedule
+from training.callbacks import BestWeights, StopOnNaN, TimeBudgetSchedule
 from training.data import Dataset
 from training.models import build_model, get_spec
 from training.recipes import Recipe
@@ -69,13 +69,19 @@ def ema_for(momentum: float | None, total_steps: int) -> float | None:
     return max(0.0, min(momentum, 1 - 10 / max(1, total_steps)))
 
 
-def make_optimizer(kind: str, schedule, weight_decay: float, ema_momentum: float | None) -> keras.optimizers.Optimizer:
-    """SGD with Nesterov momentum or AdamW; decoupled decay, none on biases and BatchNorm."""
-    ema = {"use_ema": ema_momentum is not None, "ema_momentum": 0.99 if ema_momentum is None else ema_momentum}
+def make_optimizer(
+    kind: str, schedule, weight_decay: float, ema_momentum: float | None, clipnorm: float | None = None
+) -> keras.optimizers.Optimizer:
+    """SGD with Nesterov momentum or AdamW; decoupled decay, none on biases and BatchNorm.
+
+    ``clipnorm`` clips the global norm of each step's gradients (None: no clipping).
+    """
+    common = {"weight_decay": weight_decay, "global_clipnorm": clipnorm, "use_ema": ema_momentum is not None,
+              "ema_momentum": 0.99 if ema_momentum is None else ema_momentum}
     if kind == "sgd":
-        opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=weight_decay, **ema)
+        opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **common)
     elif kind == "adamw":
-        opt = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, **ema)
+        opt = keras.optimizers.AdamW(schedule, **common)
     else:
         raise ValueError(f"unknown optimizer {kind!r}; use 'sgd' or 'adamw'")
     opt.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
@@ -176,13 +182,16 @@ def fit_model(
             peak / 100 if budget is not None else lr_schedule(peak, epochs, steps, recipe.warmup_epochs),
             decay,
             ema_for(recipe.ema_momentum, epochs * steps),
+            recipe.fine_tune_clipnorm if phase == "fine-tune" else None,
         )
         wrapper.compile(
             optimizer=optimizer,
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
             metrics=["accuracy"],
         )
-        callbacks: list[keras.callbacks.Callback] = [budget] if budget is not None else []
+        callbacks: list[keras.callbacks.Callback] = [StopOnNaN()]
+        if budget is not None:
+            callbacks.append(budget)
         if recipe.ema_momentum is not None:
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(checkpoint)

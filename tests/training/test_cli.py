@@ -114,6 +114,8 @@ def test_resnet50_two_phases_through_the_cli(colour_dataset, standin_backbone_we
         (["train", "deep_cnn", "--backbone-weights", "w.h5"], "trained from scratch"),
         (["train", "deep_cnn", "--limit", "0"], "--limit must be a positive"),
         (["compare", "/nonexistent/run"], "report"),
+        (["train", "deep_cnn", "--set", "lr=0.1"], "--set 'lr=0.1': expected KEY=VALUE"),
+        (["train", "deep_cnn", "--set", "epochs=ten"], "'ten' is not a valid int"),
     ],
 )
 def test_user_errors_exit_2_with_a_clear_message(argv, message, capsys):
@@ -169,3 +171,14 @@ def test_time_budget_ends_the_fit_before_the_epochs_and_is_reported(colour_datas
 def test_time_budget_must_be_positive(colour_dataset, tmp_path, capsys):
     assert main(["train", "compact_vgg", "--data", str(colour_dataset), "--time-budget", "0"]) == 2
     assert "--time-budget must be a positive number" in capsys.readouterr().err
+
+
+def test_recipe_settings_reach_the_run_and_its_report(colour_dataset, tmp_path):
+    out = tmp_path / "set"
+    status = main(["train", "compact_vgg", "--data", str(colour_dataset), "--tiny", "--limit", "30", "--epochs", "1",
+                   "--out", str(out), "--set", "cutout=6", "--set", "ema_momentum=none", "--set", "epochs=3"])
+    assert status == 0
+    report = load_report(out)
+    recipe = report["training"]["recipe"]
+    assert (recipe["cutout"], recipe["ema_momentum"], recipe["epochs"]) == (6, None, 3)
+    assert report["training"]["epochs"] == 3  # --set wins over --epochs: it names the field exactly

@@ -144,3 +144,80 @@ def test_fine_tune_phase_takes_its_own_weight_decay():
     assert same == 5e-3
     without = replace(get_recipe("efficientnet_lite0", weight_decay=0.02), fine_tune_weight_decay=None)
     assert _phases("efficientnet_lite0", without)[1][4] == 0.02
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("fine_tune_batchnorm=off", ("fine_tune_batchnorm", False)),
+        ("fine-tune-batchnorm=True", ("fine_tune_batchnorm", True)),
+        ("learning_rate=0.05", ("learning_rate", 0.05)),
+        ("epochs=3", ("epochs", 3)),
+        ("fine_tune_clipnorm=1", ("fine_tune_clipnorm", 1.0)),
+        ("ema_momentum=none", ("ema_momentum", None)),
+        ("fine_tune_layers=None", ("fine_tune_layers", None)),
+        ("optimizer=adamw", ("optimizer", "adamw")),
+    ],
+)
+def test_a_recipe_setting_is_typed_like_its_field(text, expected):
+    from training.recipes import parse_setting
+
+    key, value = parse_setting(text)
+    assert (key, value) == expected and type(value) is type(expected[1])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("epochs", "expected KEY=VALUE"),
+        ("lr=0.1", "expected KEY=VALUE with KEY one of epochs"),
+        ("why=because", "expected KEY=VALUE"),
+        ("epochs=ten", "'ten' is not a valid int"),
+        ("epochs=none", "'none' is not a valid int"),
+        ("flip=maybe", "'maybe' is not a valid bool"),
+    ],
+)
+def test_a_bad_recipe_setting_is_refused_with_the_reason(text, message):
+    from training.recipes import parse_setting
+
+    with pytest.raises(ValueError, match=message):
+        parse_setting(text)
+
+
+def test_clipnorm_bounds_each_step_of_the_optimizer():
+    from training.train import make_optimizer
+
+    variable = keras.Variable(np.zeros(4, dtype="float32"))
+    huge = keras.ops.convert_to_tensor(np.full(4, 1e6, dtype="float32"))
+    clipped = make_optimizer("sgd", 0.1, 0.0, None, clipnorm=1.0)
+    clipped.apply_gradients([(huge, variable)])
+    assert np.linalg.norm(keras.ops.convert_to_numpy(variable)) <= 0.1 * (1 + 0.9) * 1.0 * 1.0001  # Nesterov step
+    free = keras.Variable(np.zeros(4, dtype="float32"))
+    make_optimizer("sgd", 0.1, 0.0, None).apply_gradients([(huge, free)])
+    assert np.linalg.norm(keras.ops.convert_to_numpy(free)) > 1e4
+
+
+def test_a_diverged_fit_stops_after_the_epoch_and_keeps_the_best_weights(tmp_path):
+    from training.callbacks import BestWeights, StopOnNaN
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy", metrics=["accuracy"])
+    x = np.array([[1.0, 0.0], [0.0, 1.0]] * 8, dtype="float32")
+    y = np.array([[1.0, 0.0], [0.0, 1.0]] * 8, dtype="float32")
+    checkpoint = BestWeights(model, tmp_path / "best.weights.h5")
+    model.fit(x, y, epochs=2, validation_data=(x, y), callbacks=[StopOnNaN(), checkpoint], verbose=0)
+    path = tmp_path / "best.weights.h5"
+
+    def saved() -> list[np.ndarray]:
+        copy = keras.models.clone_model(model)
+        copy.load_weights(str(path))
+        return [keras.ops.convert_to_numpy(w) for w in copy.weights]
+
+    good = saved()
+    stop = StopOnNaN()
+    bad = np.full_like(x, np.nan)
+    history = model.fit(bad, y, epochs=5, validation_data=(x, y), callbacks=[stop, checkpoint], verbose=0)
+    assert stop.stopped_epoch == 1 and len(history.history["loss"]) == 1
+    assert np.isnan(keras.ops.convert_to_numpy(model.weights[0])).all()  # it did diverge
+    assert all(np.array_equal(w, g) for w, g in zip(saved(), good))
