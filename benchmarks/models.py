@@ -30,10 +30,16 @@ class BenchModel:
     source: str  # "shipped" or "untrained export"
 
 
-def classify_file(path: Path) -> tuple[str | None, str]:
-    """(architecture, variant) guessed from a file name like ``deep_cnn.int8.onnx``."""
+def classify_file(path: Path, reduction: str | None = None) -> tuple[str | None, str]:
+    """(architecture, variant) of a file named like ``deep_cnn.onnx`` or ``deep_cnn.int8.onnx``.
+
+    ``reduction`` is the file's own record (metadata ``training.export.reduction``,
+    written by ``export reduce``); without one the variant is read from the name.
+    """
     stem = path.stem.lower()
     arch = max((a for a in ARCHITECTURES if stem.startswith(a)), key=len, default=None)
+    if reduction in VARIANTS:
+        return arch, reduction
     variant = "int8" if "int8" in stem else "float16" if ("float16" in stem or "fp16" in stem) else "float32"
     return arch, variant
 
@@ -44,7 +50,7 @@ def shipped_models() -> list[BenchModel]:
 
     found = []
     for info in ModelRegistry([shipped_models_dir()]).models:
-        arch, variant = classify_file(Path(info.path))
+        arch, variant = classify_file(Path(info.path), (info.training.get("export") or {}).get("reduction"))
         if arch is not None:
             found.append(BenchModel(arch, variant, Path(info.path), "shipped"))
     return found

@@ -58,9 +58,12 @@ def test_page_with_models_classifies_the_photos(
     page_script: ModuleType, runs: list[Path], photos: Path, colour_model: Path, tmp_path: Path
 ) -> None:
     page = tmp_path / "results.md"
-    args = [str(runs[0]), "--models", str(colour_model), "--photos", str(photos), "--out", str(page)]
+    args = [str(runs[0]), "--models", str(colour_model), "--photos", str(photos), "--out", str(page),
+            "--note", "Status: *testing*."]
     assert page_script.main(args) == 0
     text = page.read_text()
+    assert text.splitlines()[2] == "> Status: *testing*."
+    assert f"| `{colour_model.name}` | Colour test model | float32 |" in text  # the shipped-files table
     assert "| red.png | red | red " in text and "✓" in text
     assert "| blue.png | blue | blue " in text
     assert "| grey.jpg | not CIFAR-10 |" in text
