@@ -1,4 +1,4 @@
-"""Trim a PyInstaller Analysis: drop unused Qt plugins and the libraries only they needed.
+"""Trim a PyInstaller Analysis: drop unused Qt plugins and translations, and the libraries only they needed.
 
 PyInstaller's Qt hooks collect every plugin of a category (VNC, framebuffer and
 EGL platforms, touch input, the GTK theme ...), and binary analysis then pulls
@@ -28,6 +28,9 @@ UNUSED_PLUGINS = (
     "plugins/generic/",
     "plugins/platformthemes/libqgtk3",
 )
+# Qt's own translations (7 MiB of .qm files): Qt loads them only through a
+# QTranslator, which the English-only app never installs.
+UNUSED_DATA = ("PySide6/Qt/translations/",)
 # ONNX Runtime's C/C++ API library (35 MB): on Linux the Python binding links the
 # runtime statically and never loads it, so it is treated as a plain library and
 # kept only if some other binary links it. Provider libraries are dlopen()ed: roots.
@@ -38,6 +41,12 @@ def is_unused_plugin(dest: str) -> bool:
     """True for a Qt plugin the app never loads (see the module docstring)."""
     dest = dest.replace("\\", "/")
     return any(fragment in dest for fragment in UNUSED_PLUGINS)
+
+
+def is_unused_data(dest: str) -> bool:
+    """True for a data file the app never reads (see ``UNUSED_DATA``)."""
+    dest = dest.replace("\\", "/")
+    return any(fragment in dest for fragment in UNUSED_DATA)
 
 
 def is_plain_library(dest: str) -> bool:
@@ -88,8 +97,9 @@ def linked_sonames(path: str) -> set[str]:
 
 
 def prune(binaries: list, datas: list, *, linux: bool, log: Callable[[str], None] = print) -> tuple[list, list]:
-    """Return (binaries, datas) without unused plugins and, on Linux, orphaned libraries."""
+    """Return (binaries, datas) without unused plugins and data and, on Linux, orphaned libraries."""
     binaries = [entry for entry in binaries if not is_unused_plugin(entry[0])]
+    datas = [entry for entry in datas if not is_unused_data(entry[0])]
     if linux:
         files = {dest: src for dest, src, kind in binaries if kind != "SYMLINK"}
         needed = {dest: linked_sonames(src) for dest, src in files.items()}

@@ -70,7 +70,8 @@ def test_prune_drops_plugins_and_symlinks_to_dropped_files(prune_module) -> None
         ("libqxcb-link.so", "PySide6/Qt/plugins/platforms/libqxcb.so", "SYMLINK"),
     ]
     datas = [("assets/models/a.onnx", "/src/a.onnx", "DATA"), ("latest.onnx", "assets/models/a.onnx", "SYMLINK")]
-    kept, kept_datas = prune_module.prune(binaries, datas, linux=False, log=lambda _line: None)
+    translations = [("PySide6/Qt/translations/qtbase_de.qm", "/src/qtbase_de.qm", "DATA")]
+    kept, kept_datas = prune_module.prune(binaries, datas + translations, linux=False, log=lambda _line: None)
     assert [dest for dest, *_ in kept] == ["PySide6/Qt/plugins/platforms/libqxcb.so", "libqxcb-link.so"]
     assert kept_datas == datas
 
