@@ -116,7 +116,7 @@ def _pick_model(registry, name: str | None):  # type: ignore[no-untyped-def]
     if not registry.models:
         folders = ", ".join(str(f) for f in registry.folders)
         raise KeyError(f"no valid models found in {folders}; add one with --models-dir or --model PATH")
-    return max(registry.models, key=lambda m: m.test_accuracy if m.test_accuracy is not None else -1.0)
+    return registry.most_accurate()
 
 
 class ProgressLine:

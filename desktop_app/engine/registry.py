@@ -65,6 +65,13 @@ class ModelRegistry:
         """Valid models sorted by display name (then path, for a stable order)."""
         return sorted(self._models.values(), key=lambda m: (m.display_name.lower(), str(m.path)))
 
+    def most_accurate(self) -> ModelInfo | None:
+        """The valid model with the highest recorded test accuracy (unrecorded ones last); None if none.
+
+        The default wherever the user has not chosen: the command line and the window's first start.
+        """
+        return max(self.models, key=lambda m: m.test_accuracy if m.test_accuracy is not None else -1.0, default=None)
+
     @property
     def refused(self) -> list[tuple[Path, str]]:
         """Files that break the contract, with the reason in plain words."""

@@ -115,6 +115,9 @@ class ModelsController(QObject):
             self.window.single_view.result.show_message("No model", "Add a models folder (Models menu) to start.")
             self.window.actions.model_info.setEnabled(False)
             self.window.actions.compare.setEnabled(False)
+        if preferred not in {str(info.path) for info in self.infos}:  # first start, or that file is gone
+            best = self.registry.most_accurate()
+            preferred = str(best.path) if best is not None else ""
         self.window.model_bar.set_models(self.infos, preferred)  # emits model_changed -> select()
 
     def select(self, path: str) -> None:

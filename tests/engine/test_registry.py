@@ -75,3 +75,17 @@ def test_missing_folder_does_not_raise(tmp_path: Path) -> None:
 def test_default_is_the_shipped_folder(repo_root: Path) -> None:
     assert shipped_models_dir() == repo_root / "assets" / "models"
     assert ModelRegistry().folders == [shipped_models_dir()]
+
+
+def test_most_accurate_is_the_default_and_unrecorded_accuracy_comes_last(tmp_path: Path) -> None:
+    for name, accuracy in (("a_low", 0.5), ("b_best", 0.95), ("c_unknown", None)):
+        meta = colour_metadata(display_name=name)
+        if accuracy is None:
+            del meta["metrics"]["test_accuracy"]
+        else:
+            meta["metrics"]["test_accuracy"] = accuracy
+        make_classifier(tmp_path / f"{name}.onnx", metadata=meta)
+    assert ModelRegistry([tmp_path]).most_accurate().name == "b_best"
+    (tmp_path / "b_best.onnx").unlink()
+    assert ModelRegistry([tmp_path]).most_accurate().name == "a_low"
+    assert ModelRegistry([tmp_path / "empty"]).most_accurate() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop_app.ui.settings import Settings
+from tests.model_factory import colour_metadata, make_classifier
 
 
 def test_settings_persist_across_window_re_creation(qtbot, make_window, two_models, tmp_path) -> None:  # noqa: ANN001
@@ -68,3 +69,15 @@ def test_settings_file_is_in_the_test_folder(isolated_settings) -> None:  # noqa
     settings.device = "cpu"
     settings.sync()
     assert settings.qsettings.fileName().startswith(str(isolated_settings))
+
+
+def test_first_start_selects_the_most_accurate_model(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
+    """Not the alphabetically first: "A weak" sorts first but "B strong" scores higher."""
+    folder = tmp_path / "models"
+    for name, accuracy in (("A weak", 0.4), ("B strong", 0.8)):
+        make_classifier(folder / f"{name[0].lower()}.onnx",
+                        metadata=colour_metadata(display_name=name, metrics={"test_accuracy": accuracy}))
+    window = make_window([folder])
+    assert window.model_bar.model_combo.itemText(0).startswith("A weak")
+    assert window.models.current.display_name == "B strong"
+    assert window.settings.model_path == str(folder / "b.onnx")
