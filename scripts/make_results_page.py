@@ -139,8 +139,8 @@ def shipped_section(models: Sequence[Any]) -> list[str]:
     for info in models:
         export = info.training.get("export") or {}
         reduction = export.get("reduction") or "float32"
-        full = export.get("float32_test_accuracy")
         own = info.test_accuracy
+        full = own if reduction == "float32" else export.get("float32_test_accuracy")
         lines.append(
             f"| `{Path(info.path).name}` | {info.display_name} | {reduction} "
             f"| {Path(info.path).stat().st_size / 2**20:.2f} MiB "
