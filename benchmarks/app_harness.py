@@ -22,6 +22,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 TIMEOUT_MS = 120_000
@@ -133,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         elif step == "second":
             stamps["prediction_2"] = now
             state["step"] = "switch"
-            paths = [str(info.path) for info in window.models.infos]
+            # Only the measured folder's models: with the shipped ones too, more models than the
+            # engine's classifier cache holds (CACHE_SIZE) would make every "loaded" switch a reload.
+            folder = Path(args.models).resolve()
+            paths = [str(info.path) for info in window.models.infos if Path(info.path).parent == folder]
             current = window.model_bar.model_path()
-            order = [p for p in paths if p != current] + [current]
+            order = [p for p in paths if p != current] + ([current] if current in paths else [])
             queue.extend(order * (1 + args.switch_rounds) if len(paths) > 1 else [])
             QTimer.singleShot(100, next_switch)
         elif switches and switches[-1]["end"] is None:

@@ -102,7 +102,8 @@ def run(ctx: Context) -> Section:
             vt = _single(ctx, vclf.predict_arrays, batch, slow=False)
             vrate = _batch_rate(ctx, vclf.predict_arrays, batch)
             section.rows.append([
-                arch, f"{variant.variant} (vs float32: {ratio(median(ort) / median(vt))} single, "
+                arch, f"{variant.variant}{', shipped' if variant.source == 'shipped' else ''} "
+                f"(vs float32: {ratio(median(ort) / median(vt))} single, "
                 f"{ratio(vrate / ort_rate)} batch)", _mb(variant.path), ms(median(vt)), ms(percentile(vt, 95)),
                 "", "", "", rate(vrate), "", "",
             ])
