@@ -77,6 +77,10 @@ def _train_command(name: str, args: argparse.Namespace, budget: float) -> list[s
                "--out", str(args.runs / name), "--time-budget", f"{budget:.0f}"]
     if name == "efficientnet_lite0" and args.backbone_weights:
         command += ["--backbone-weights", str(args.backbone_weights)]
+    for setting in args.settings:
+        model, _, field = setting.partition(":")
+        if model == name:
+            command += ["--set", field]
     if args.limit:
         command += ["--limit", str(args.limit)]
     if args.tiny:
@@ -145,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--deadline", type=float, default=450.0, help="seconds from start until every run ends")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds past the deadline before a kill")
+    parser.add_argument("--set", action="append", default=[], dest="settings", metavar="MODEL:KEY=VALUE",
+                        help="a recipe override for one model's run, e.g. vgg:mixup_alpha=0.2 (repeatable)")
     parser.add_argument("--limit", type=int, help="smoke runs: a stratified subset")
     parser.add_argument("--tiny", action="store_true", help="smoke runs: narrow widths")
     parser.add_argument("--full", metavar="MODEL", help="only pack MODEL's weights as float16 (second call)")
@@ -158,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.data is None:
         parser.error("--data is required for training")
+    for setting in args.settings:
+        model, colon, field = setting.partition(":")
+        if not colon or model not in args.models or "=" not in field:
+            parser.error(f"--set {setting!r}: expected MODEL:KEY=VALUE with MODEL one of {', '.join(args.models)}")
     summary = train_all(args)
     (args.pack / "summary.json").parent.mkdir(parents=True, exist_ok=True)
     (args.pack / "summary.json").write_text(json.dumps(summary, indent=1))
