@@ -33,8 +33,8 @@ class BenchModel:
 def classify_file(path: Path, reduction: str | None = None) -> tuple[str | None, str]:
     """(architecture, variant) of a file named like ``deep_cnn.onnx`` or ``deep_cnn.int8.onnx``.
 
-    ``reduction`` is the file's own record (metadata ``training.export.reduction``,
-    written by ``export reduce``); without one the variant is read from the name.
+    ``reduction`` is the file's own record (``ModelInfo.stored_as``, written by
+    ``export reduce``); where it says float16 or int8 it wins over the name.
     """
     stem = path.stem.lower()
     arch = max((a for a in ARCHITECTURES if stem.startswith(a)), key=len, default=None)
@@ -50,7 +50,7 @@ def shipped_models() -> list[BenchModel]:
 
     found = []
     for info in ModelRegistry([shipped_models_dir()]).models:
-        arch, variant = classify_file(Path(info.path), (info.training.get("export") or {}).get("reduction"))
+        arch, variant = classify_file(Path(info.path), info.stored_as)
         if arch is not None:
             found.append(BenchModel(arch, variant, Path(info.path), "shipped"))
     return found

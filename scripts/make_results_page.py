@@ -137,12 +137,9 @@ def shipped_section(models: Sequence[Any]) -> list[str]:
              "the size reduction, and stored in its metadata) beside the float32 model's.", "",
              "| File | Model | Stored as | Size | Test accuracy | float32 accuracy |", "|---|---|---|---|---|---|"]
     for info in models:
-        export = info.training.get("export") or {}
-        reduction = export.get("reduction") or "float32"
-        own = info.test_accuracy
-        full = own if reduction == "float32" else export.get("float32_test_accuracy")
+        own, full = info.test_accuracy, info.float32_test_accuracy
         lines.append(
-            f"| `{Path(info.path).name}` | {info.display_name} | {reduction} "
+            f"| `{Path(info.path).name}` | {info.display_name} | {info.stored_as} "
             f"| {Path(info.path).stat().st_size / 2**20:.2f} MiB "
             f"| {'—' if own is None else f'{100 * own:.2f}%'} | {'—' if full is None else f'{100 * full:.2f}%'} |"
         )

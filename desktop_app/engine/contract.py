@@ -88,6 +88,22 @@ class ModelInfo:
         value = self.metrics.get("test_accuracy")
         return float(value) if isinstance(value, (int, float)) else None
 
+    @property
+    def stored_as(self) -> str:
+        """"float32", or the size reduction ``export reduce`` recorded ("float16", "int8")."""
+        export = self.training.get("export")
+        reduction = export.get("reduction") if isinstance(export, dict) else None
+        return reduction if isinstance(reduction, str) and reduction else "float32"
+
+    @property
+    def float32_test_accuracy(self) -> float | None:
+        """The float32 model's test accuracy: recorded in a reduced copy, else this file's own."""
+        if self.stored_as == "float32":
+            return self.test_accuracy
+        export = self.training.get("export") or {}
+        value = export.get("float32_test_accuracy") if isinstance(export, dict) else None
+        return float(value) if isinstance(value, (int, float)) else None
+
 
 def encode_metadata(metadata: Mapping[str, Any]) -> dict[str, str]:
     """Turn metadata values into the strings ONNX ``metadata_props`` hold.

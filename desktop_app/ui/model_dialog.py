@@ -68,14 +68,12 @@ def overview_rows(info: Any) -> list[tuple[str, str]]:
 
 def stored_as(info: Any) -> str:
     """Precision and size of the file, e.g. "int8, 27.3 MiB (the float32 model: 89.84% test accuracy)"."""
-    export = (info.training or {}).get("export") or {}
-    reduction = export.get("reduction") or "float32"
     try:
-        text = f"{reduction}, {Path(info.path).stat().st_size / 2**20:.1f} MiB"
+        text = f"{info.stored_as}, {Path(info.path).stat().st_size / 2**20:.1f} MiB"
     except OSError:
-        text = reduction
-    full = export.get("float32_test_accuracy")
-    if reduction != "float32" and isinstance(full, (int, float)):
+        text = info.stored_as
+    full = info.float32_test_accuracy
+    if info.stored_as != "float32" and full is not None:
         text += f" (the float32 model: {full * 100:.2f}% test accuracy)"
     return text
 
