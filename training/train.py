@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 
@@ -112,17 +113,28 @@ def unfreeze_backbone(model: keras.Model, top_layers: int | None, *, train_batch
     return sum(int(keras.ops.size(w)) for w in backbone.trainable_weights)
 
 
-def _phases(name: str, recipe: Recipe) -> list[tuple[str, int, str, float, float]]:
-    """(phase, epochs, optimizer, peak learning rate, weight decay) of each training phase."""
+class Phase(NamedTuple):
+    """One training phase: the whole fit of a model from scratch, or a transfer model's head / fine-tune."""
+
+    name: str
+    epochs: int
+    optimizer: str
+    peak: float  # learning rate reached after the warm-up
+    weight_decay: float
+    clipnorm: float | None  # global gradient norm limit (None: no clipping)
+
+
+def _phases(name: str, recipe: Recipe) -> list[Phase]:
+    """The training phases of model ``name`` under ``recipe``, in order."""
     transfer = get_spec(name).transfer
     phases = [
-        ("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate, recipe.weight_decay)
+        Phase("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate,
+              recipe.weight_decay, None)
     ]
     if transfer and recipe.fine_tune_epochs > 0:
         decay = recipe.weight_decay if recipe.fine_tune_weight_decay is None else recipe.fine_tune_weight_decay
-        phases.append(
-            ("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer, recipe.fine_tune_learning_rate, decay)
-        )
+        phases.append(Phase("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer,
+                            recipe.fine_tune_learning_rate, decay, recipe.fine_tune_clipnorm))
     return phases
 
 
@@ -166,8 +178,8 @@ def fit_model(
     started = time.perf_counter()
     stopped_by_budget = False
     epoch_seconds: list[float] | None = None
-    phases = [phase for phase in _phases(name, recipe) if phase[1] > 0]
-    for index, (phase, epochs, kind, peak, decay) in enumerate(phases):
+    phases = [phase for phase in _phases(name, recipe) if phase.epochs > 0]
+    for index, (phase, epochs, kind, peak, decay, clipnorm) in enumerate(phases):
         if phase == "fine-tune":
             if weights_path.exists():
                 base.load_weights(str(weights_path))
@@ -182,7 +194,7 @@ def fit_model(
             peak / 100 if budget is not None else lr_schedule(peak, epochs, steps, recipe.warmup_epochs),
             decay,
             ema_for(recipe.ema_momentum, epochs * steps),
-            recipe.fine_tune_clipnorm if phase == "fine-tune" else None,
+            clipnorm,
         )
         wrapper.compile(
             optimizer=optimizer,

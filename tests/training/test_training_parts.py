@@ -138,12 +138,21 @@ def test_fine_tune_phase_takes_its_own_weight_decay():
     from training.train import _phases
 
     recipe = get_recipe("efficientnet_lite0", weight_decay=0.05, fine_tune_weight_decay=1e-3)
-    (_, _, _, _, head_decay), (_, _, kind, _, tune_decay) = _phases("efficientnet_lite0", recipe)
-    assert (head_decay, kind, tune_decay) == (0.05, "sgd", 1e-3)
-    (_, _, _, _, same), = _phases("deep_cnn", get_recipe("deep_cnn", weight_decay=5e-3))[:1]
-    assert same == 5e-3
+    head, tune = _phases("efficientnet_lite0", recipe)
+    assert (head.weight_decay, tune.optimizer, tune.weight_decay) == (0.05, "sgd", 1e-3)
+    (train,) = _phases("deep_cnn", get_recipe("deep_cnn", weight_decay=5e-3))[:1]
+    assert train.weight_decay == 5e-3
     without = replace(get_recipe("efficientnet_lite0", weight_decay=0.02), fine_tune_weight_decay=None)
-    assert _phases("efficientnet_lite0", without)[1][4] == 0.02
+    assert _phases("efficientnet_lite0", without)[1].weight_decay == 0.02
+
+
+def test_only_the_fine_tune_phase_clips_gradients():
+    from training.train import _phases
+
+    head, tune = _phases("efficientnet_lite0", get_recipe("efficientnet_lite0", fine_tune_clipnorm=2.5))
+    assert (head.clipnorm, tune.clipnorm) == (None, 2.5)
+    (train,) = _phases("deep_cnn", get_recipe("deep_cnn", fine_tune_clipnorm=2.5))
+    assert train.clipnorm is None
 
 
 @pytest.mark.parametrize(
