@@ -93,6 +93,7 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
     started = time.monotonic()
     deadline = started + args.deadline
     from training.data import load_dataset
+    from training.reports import ReportError, load_report
 
     load_dataset(args.data, limit=args.limit, seed=0)  # fills the cache the trainers read
     print(f"data ready after {time.monotonic() - started:.0f} s", flush=True)
@@ -122,9 +123,11 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
                 code = process.wait()
             log.close()
             summary[name] = {"exit": code, "wall_s": round(time.monotonic() - begun, 1), "killed": killed}
-            report = args.runs / name / "report.json"
-            if report.exists():
-                data = json.loads(report.read_text())
+            try:
+                data = load_report(args.runs / name)
+            except ReportError:  # no report (killed or failed run): its checkpoint is still packed
+                data = None
+            if data is not None:
                 training = data.get("training", {})
                 summary[name].update(
                     test_accuracy=data.get("metrics", {}).get("test_accuracy"),
