@@ -47,21 +47,32 @@ class Prediction:
         return self.error is None
 
 
+def make_predictions(
+    paths: Sequence[str | None], probabilities: np.ndarray, labels: Sequence[str], *, top_k: int = 3,
+    threshold: float,
+) -> list[Prediction]:
+    """One :class:`Prediction` per row of an ``(N, C)`` probability array (sorted once for the batch)."""
+    probs = np.asarray(probabilities, dtype=np.float32).reshape(len(paths), -1)
+    order = np.argsort(-probs, axis=1, kind="stable")[:, : max(1, min(top_k, len(labels)))]
+    top = np.take_along_axis(probs, order, axis=1)
+    return [
+        Prediction(
+            path=path,
+            label=labels[indices[0]],
+            probability=values[0],
+            top_k=[(labels[i], v) for i, v in zip(indices, values)],
+            probabilities=row,
+            unsure=values[0] < threshold,
+        )
+        for path, indices, values, row in zip(paths, order.tolist(), top.tolist(), probs)
+    ]
+
+
 def make_prediction(
     path: str | None, probabilities: np.ndarray, labels: Sequence[str], *, top_k: int = 3, threshold: float
 ) -> Prediction:
     """Build a :class:`Prediction` from one row of class probabilities."""
-    probs = np.asarray(probabilities, dtype=np.float32)
-    order = np.argsort(-probs, kind="stable")[: max(1, min(top_k, len(labels)))]
-    best = int(order[0])
-    return Prediction(
-        path=path,
-        label=labels[best],
-        probability=float(probs[best]),
-        top_k=[(labels[i], float(probs[i])) for i in order],
-        probabilities=probs,
-        unsure=bool(probs[best] < threshold),
-    )
+    return make_predictions([path], probabilities, labels, top_k=top_k, threshold=threshold)[0]
 
 
 def error_prediction(path: str | Path | None, error: str) -> Prediction:
@@ -101,10 +112,7 @@ class Classifier:
     def predictions(self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3) -> list[Prediction]:
         """Classify a decoded batch and pair each row with its path."""
         rows = self.predict_arrays(batch)
-        return [
-            make_prediction(p, row, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
-            for p, row in zip(paths, rows)
-        ]
+        return make_predictions(paths, rows, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
 
     def classify(self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT) -> Prediction:
         """Classify one image file (or encoded bytes); errors come back in the Prediction."""

@@ -41,7 +41,11 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 def to_rgb(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    """Return an RGB copy of ``image``; transparent pixels composited over ``background``."""
+    """``image`` as 8-bit RGB, transparent pixels composited over ``background``.
+
+    An RGB image without transparency comes back as it is (no copy): callers
+    hand over images they just decoded.
+    """
     if image.mode in _HIGH_DEPTH:
         grey = high_depth_to_8bit(np.asarray(image), image.mode)
         return Image.fromarray(grey).convert("RGB")
@@ -51,5 +55,5 @@ def to_rgb(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
         canvas.alpha_composite(rgba)
         return canvas.convert("RGB")
     if image.mode == "RGB":
-        return image.copy()
+        return image
     return image.convert("RGB")

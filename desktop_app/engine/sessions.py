@@ -111,7 +111,9 @@ def session_options() -> ort.SessionOptions:
     of a folder run get those cycles between batches (2 cores, deep CNN:
     1,182 -> 1,214 images/s end to end, single image 0.87 -> 0.98 ms).
     Never spinning (``session.intra_op.allow_spinning=0``) was no faster for
-    folders and cost single images 30-45% (docs/benchmarks.md).
+    folders and cost single images 30-45% (docs/benchmarks.md). Dynamic
+    block sizes for the parallel loops (``session.dynamic_block_base=4``)
+    made no difference to folders either (docs/engine.md).
     """
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -15,6 +15,7 @@ from desktop_app.engine.classifier import (
     clear_classifier_cache,
     get_classifier,
     make_prediction,
+    make_predictions,
 )
 from desktop_app.engine.contract import read_model_info
 from desktop_app.engine.sessions import Device
@@ -66,6 +67,22 @@ def test_unsure_below_threshold() -> None:
     assert make_prediction("x", np.array([0.2, 0.3, 0.5]), labels, top_k=10, threshold=0.5).top_k == [
         ("c", 0.5), ("b", pytest.approx(0.3)), ("a", pytest.approx(0.2))
     ]
+
+
+def test_batch_predictions_match_one_row_at_a_time() -> None:
+    labels = ("a", "b", "c", "d")
+    rows = np.random.default_rng(1).dirichlet(np.ones(4), size=50).astype(np.float32)
+    rows[0] = [0.25, 0.25, 0.25, 0.25]  # a tie keeps label order
+    batch = make_predictions([f"p{i}" for i in range(50)], rows, labels, top_k=2, threshold=0.5)
+    for i, prediction in enumerate(batch):
+        single = make_prediction(f"p{i}", rows[i], labels, top_k=2, threshold=0.5)
+        assert (prediction.path, prediction.label, prediction.probability, prediction.top_k, prediction.unsure) == (
+            single.path, single.label, single.probability, single.top_k, single.unsure
+        )
+        assert prediction.label == labels[int(np.argmax(rows[i]))] and len(prediction.top_k) == 2
+        assert prediction.probability == float(rows[i].max()) and prediction.unsure == (rows[i].max() < 0.5)
+        np.testing.assert_array_equal(prediction.probabilities, rows[i])
+    assert batch[0].top_k == [("a", 0.25), ("b", 0.25)]
 
 
 def test_grey_image_is_unsure(classifier: Classifier) -> None:
