@@ -52,7 +52,9 @@ def make_predictions(
     threshold: float,
 ) -> list[Prediction]:
     """One :class:`Prediction` per row of an ``(N, C)`` probability array (sorted once for the batch)."""
-    probs = np.asarray(probabilities, dtype=np.float32).reshape(len(paths), -1)
+    probs = np.atleast_2d(np.asarray(probabilities, dtype=np.float32))
+    if len(probs) != len(paths):
+        raise ValueError(f"{len(paths)} paths but {len(probs)} rows of probabilities")
     order = np.argsort(-probs, axis=1, kind="stable")[:, : max(1, min(top_k, len(labels)))]
     top = np.take_along_axis(probs, order, axis=1)
     return [

@@ -83,6 +83,8 @@ def test_batch_predictions_match_one_row_at_a_time() -> None:
         assert prediction.probability == float(rows[i].max()) and prediction.unsure == (rows[i].max() < 0.5)
         np.testing.assert_array_equal(prediction.probabilities, rows[i])
     assert batch[0].top_k == [("a", 0.25), ("b", 0.25)]
+    with pytest.raises(ValueError, match="3 paths but 50 rows"):
+        make_predictions(["x", "y", "z"], rows, labels, threshold=0.5)
 
 
 def test_grey_image_is_unsure(classifier: Classifier) -> None:
