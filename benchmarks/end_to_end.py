@@ -74,7 +74,14 @@ def _stream_chunks(classifier, chunks: list[Path], arrays: dict[Path, np.ndarray
     with open(out, newline="", encoding="utf-8") as fp:
         rows = sum(1 for _ in csv.DictReader(fp))
     return {"rows": rows, "failed": failed, "engine_s": engine_s, "pure_s": pure_s, "chunk_ratios": ratios,
-            "inside_model_s": inside[0]}
+            "inside_model_s": inside[0], "engine_rate": rows / engine_s, "pure_rate": rows / pure_s,
+            "fraction": pure_s / engine_s}
+
+
+def _table_row(label: str, run: dict, ratio_digits: int = 0) -> list[str]:
+    """One line of the section's table for a :func:`_stream_chunks` result."""
+    return [label, f"{run['rows']:,}", rate(run["engine_rate"]), rate(run["pure_rate"]),
+            f"{100 * run['fraction']:.{ratio_digits}f}%"]
 
 
 def run(ctx: Context) -> Section:
@@ -101,8 +108,7 @@ def run(ctx: Context) -> Section:
     _pure_rate(classifier, arrays[chunks[0]][: BATCH * 4], 2)  # warm-up
     run = _stream_chunks(classifier, chunks, arrays, ctx.work / "results.csv")
     rows, failed = run["rows"], run["failed"]
-    pure_rate, e2e_rate = rows / run["pure_s"], rows / run["engine_s"]
-    fraction = e2e_rate / pure_rate
+    pure_rate, e2e_rate, fraction = run["pure_rate"], run["engine_rate"], run["fraction"]
 
     shipped_run = None
     if shipped is not None:
@@ -116,21 +122,12 @@ def run(ctx: Context) -> Section:
     photo_s, photo_rows, photo_failed = photo_run["engine_s"], photo_run["rows"], photo_run["failed"]
 
     section.columns = ["Input", "Images", "Engine: folder -> CSV", "Pure model on decoded arrays", "Ratio"]
-    section.rows = [
-        [f"{origin}, model deep_cnn (float32)", f"{rows:,}", rate(e2e_rate), rate(pure_rate), f"{100 * fraction:.0f}%"],
-    ]
+    section.rows = [_table_row(f"{origin}, model deep_cnn (float32)", run)]
     if shipped_run is not None:
-        shipped_rows = shipped_run["rows"]
-        section.rows.append([
-            f"{origin}, model deep_cnn as shipped ({shipped.variant})", f"{shipped_rows:,}",
-            rate(shipped_rows / shipped_run["engine_s"]), rate(shipped_rows / shipped_run["pure_s"]),
-            f"{100 * shipped_run['pure_s'] / shipped_run['engine_s']:.0f}%",
-        ])
-    section.rows += [
-        [f"generated {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} JPEGs (12 MP), deep_cnn", f"{photo_rows:,}",
-         rate(photo_rows / photo_s), rate(photo_rows / photo_run["pure_s"]),
-         f"{100 * photo_run['pure_s'] / photo_s:.1f}%"],
-    ]
+        section.rows.append(_table_row(f"{origin}, model deep_cnn as shipped ({shipped.variant})", shipped_run))
+    section.rows.append(
+        _table_row(f"generated {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} JPEGs (12 MP), deep_cnn", photo_run, 1)
+    )
     section.targets.append(Target(
         f"deep_cnn folder -> CSV >= {100 * TARGET_FRACTION:.0f}% of the pure model throughput",
         f"{100 * fraction:.0f}% ({rate(e2e_rate)} of {rate(pure_rate)})", fraction >= TARGET_FRACTION,
@@ -168,8 +165,6 @@ def run(ctx: Context) -> Section:
     if shipped_run is not None:
         section.numbers["shipped"] = {
             "variant": shipped.variant, "images": shipped_run["rows"], "failed": shipped_run["failed"],
-            "engine_rate": shipped_run["rows"] / shipped_run["engine_s"],
-            "pure_rate": shipped_run["rows"] / shipped_run["pure_s"],
-            "fraction": shipped_run["pure_s"] / shipped_run["engine_s"],
+            **{key: shipped_run[key] for key in ("engine_rate", "pure_rate", "fraction")},
         }
     return section
