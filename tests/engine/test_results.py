@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from desktop_app.engine.classifier import error_prediction, make_prediction
-from desktop_app.engine.results import open_result_writer, write_results
+from desktop_app.engine.results import csv_cells, open_result_writer, prediction_row, write_results
 
 LABELS = ("cat", "dog", "bird")
 
@@ -77,3 +77,30 @@ def test_unknown_suffix_and_clashing_labels(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.csv", [pred], ("label", "b"))
     row = next(csv.DictReader(out.open()))
     assert row["label"] == "label" and row["p_label"] == "1.0"
+
+
+def _reference_cells(prediction, labels, top_k: int) -> list[str]:
+    """What the CSV writer wrote before it had its own formatter: ``prediction_row`` cells as csv renders them."""
+    cells = []
+    for key, value in prediction_row(prediction, labels, top_k).items():
+        if value is None:
+            cells.append("")
+        elif key == "top_k":
+            cells.append(";".join(f"{label}:{p:.6g}" for label, p in value))
+        else:
+            cells.append(str(value))
+    return cells
+
+
+def test_csv_cells_match_the_row_dict_text_exactly() -> None:
+    edge = np.array([1.0, 0.0, 1e-05, 0.5, 3.3e-07, 0.1234567, 0.999999, 1 / 3, np.nan, 2.5e-38], dtype=np.float32)
+    labels = [f"c{i}" for i in range(len(edge))]
+    rng = np.random.default_rng(1)
+    rows = [edge, *rng.dirichlet(np.full(len(edge), 0.2), 300).astype(np.float32)]
+    cases = [make_prediction(f"/p/{i}, \"q\".jpg", row, labels, top_k=4, threshold=0.5) for i, row in enumerate(rows)]
+    cases += [error_prediction("/p/broken.jpg", "broken.jpg: the file is truncated"), error_prediction(None, "x")]
+    for prediction in cases:
+        for top_k in (1, 3):
+            got = [str(cell) for cell in csv_cells(prediction, top_k, len(labels))]
+            assert got == _reference_cells(prediction, labels, top_k)
+    assert csv_cells(cases[0], 3, len(labels))[5:9] == ["1.0", "0.0", "1e-05", "0.5"]
