@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +29,27 @@ BATCH = 64
 ROUNDS = 2
 
 
-def _pure_rate(classifier, arrays: np.ndarray, repeats: int) -> list[float]:
-    """Seconds per pass over ``arrays`` in batches of :data:`BATCH` (no decoding)."""
-    times = []
-    for _ in range(repeats):
+def _pure_sequential(classifier, arrays: np.ndarray) -> float:
+    """Seconds for one pass over ``arrays`` in batches of :data:`BATCH` (no decoding), one batch at a time."""
+    start = time.perf_counter()
+    for i in range(0, len(arrays), BATCH):
+        classifier.predict_arrays(arrays[i : i + BATCH])
+    return time.perf_counter() - start
+
+
+def _pure_parallel(classifier, arrays: np.ndarray) -> float:
+    """Seconds for one pass with ``parallel_runs`` batches side by side, as the engine runs them on the CPU."""
+    starts = range(0, len(arrays), BATCH)
+    with ThreadPoolExecutor(classifier.parallel_runs) as pool:
         start = time.perf_counter()
-        for i in range(0, len(arrays), BATCH):
-            classifier.predict_arrays(arrays[i : i + BATCH])
-        times.append(time.perf_counter() - start)
-    return times
+        list(pool.map(lambda i: classifier.predict_arrays(arrays[i : i + BATCH], parallel=True), starts))
+        return time.perf_counter() - start
+
+
+def _pure_pass(classifier, arrays: np.ndarray) -> tuple[float, float]:
+    """The bare model's seconds over ``arrays``: one batch at a time, and side by side (equal if only one run)."""
+    sequential = _pure_sequential(classifier, arrays)
+    return sequential, _pure_parallel(classifier, arrays) if classifier.parallel_runs > 1 else sequential
 
 
 def _alternating_runs(classifier, root: Path, arrays: np.ndarray, out: Path, rounds: int) -> dict:
@@ -47,43 +60,37 @@ def _alternating_runs(classifier, root: Path, arrays: np.ndarray, out: Path, rou
     machine's load during the run hits both sides alike. One engine run over
     the whole tree is what a user does (drop the folder); shorter runs each
     pay the pipeline's start (the first batch waits for its decodes alone).
+    Each pure pass runs the model both ways the engine could (one batch at a
+    time on all cores, or batches side by side on one core each) and the
+    faster one is the baseline.
     """
     from desktop_app.engine.batch import classify_stream
     from desktop_app.engine.results import open_result_writer
 
     engine_s, pure_s, ratios, failed, rows = 0.0, 0.0, [], 0, 0
-    inside = [0.0]  # seconds the engine spent inside the model (onnxruntime)
-    predict = classifier.predict_arrays
-
-    def timed_predict(batch: np.ndarray) -> np.ndarray:
-        start = time.perf_counter()
-        try:
-            return predict(batch)
-        finally:
-            inside[0] += time.perf_counter() - start
-
-    before = _pure_rate(classifier, arrays, 1)[0]
+    sequential_s, parallel_s = 0.0, 0.0
+    before = _pure_pass(classifier, arrays)
     for _ in range(rounds):
         failed = 0
-        classifier.predict_arrays = timed_predict  # instance attribute: what classify_stream calls
         start = time.perf_counter()
-        try:
-            with open_result_writer(out, classifier.info.labels) as writer:
-                for prediction in classify_stream([root], classifier, batch_size=BATCH):
-                    writer.write(prediction)
-                    failed += not prediction.ok
-        finally:
-            elapsed = time.perf_counter() - start
-            del classifier.predict_arrays
-        after = _pure_rate(classifier, arrays, 1)[0]
-        pure = (before + after) / 2
+        with open_result_writer(out, classifier.info.labels) as writer:
+            for prediction in classify_stream([root], classifier, batch_size=BATCH):
+                writer.write(prediction)
+                failed += not prediction.ok
+        elapsed = time.perf_counter() - start
+        after = _pure_pass(classifier, arrays)
+        sequential, parallel = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+        pure = min(sequential, parallel)
         engine_s, pure_s, before = engine_s + elapsed, pure_s + pure, after
+        sequential_s, parallel_s = sequential_s + sequential, parallel_s + parallel
         ratios.append(pure / elapsed)
         with open(out, newline="", encoding="utf-8") as fp:
             rows = sum(1 for _ in csv.DictReader(fp))
+    images = rows * rounds
     return {"rows": rows, "failed": failed, "rounds": rounds, "engine_s": engine_s, "pure_s": pure_s,
-            "run_ratios": ratios, "inside_model_s": inside[0], "engine_rate": rows * rounds / engine_s,
-            "pure_rate": rows * rounds / pure_s, "fraction": pure_s / engine_s}
+            "run_ratios": ratios, "engine_rate": images / engine_s, "pure_rate": images / pure_s,
+            "pure_sequential_rate": images / sequential_s, "pure_parallel_rate": images / parallel_s,
+            "parallel_runs": classifier.parallel_runs, "fraction": pure_s / engine_s}
 
 
 def _table_row(label: str, run: dict, ratio_digits: int = 0) -> list[str]:
@@ -114,7 +121,7 @@ def run(ctx: Context) -> Section:
     start = time.perf_counter()
     arrays = np.stack([load_image(f, classifier.input_size) for f in files])
     decode_s = time.perf_counter() - start
-    _pure_rate(classifier, arrays[: BATCH * 4], 2)  # warm-up
+    _pure_pass(classifier, arrays[: BATCH * 4])  # warm-up (opens the side-by-side session too)
     run = _alternating_runs(classifier, root, arrays, ctx.work / "results.csv", rounds)
     rows, failed = run["rows"], run["failed"]
     pure_rate, e2e_rate, fraction = run["pure_rate"], run["engine_rate"], run["fraction"]
@@ -122,7 +129,7 @@ def run(ctx: Context) -> Section:
     shipped_run = None
     if shipped is not None:
         shipped_classifier = Classifier(read_model_info(shipped.path), Device.CPU)
-        _pure_rate(shipped_classifier, arrays[: BATCH * 4], 2)  # warm-up
+        _pure_pass(shipped_classifier, arrays[: BATCH * 4])  # warm-up
         shipped_run = _alternating_runs(shipped_classifier, root, arrays, ctx.work / "results_shipped.csv", rounds)
 
     photos = ctx.once("large_photos", lambda: data.large_photos(ctx.work / "photos", ctx.size(200, 3)))
@@ -150,10 +157,12 @@ def run(ctx: Context) -> Section:
         f"would; {run['rounds']} such runs, each between two pure-model passes (pure, engine, pure, ...) and "
         "compared with their mean, so a change in the shared machine's load hits both sides alike. Per-run ratios: "
         f"{', '.join(f'{100 * r:.1f}%' for r in run['run_ratios'])}.",
-        f"Of the engine's {run['engine_s']:.1f} s, {run['inside_model_s']:.1f} s "
-        f"({100 * run['inside_model_s'] / run['engine_s']:.0f}%) were spent inside the model "
-        f"(onnxruntime), against {run['pure_s']:.1f} s for the same images without decoding running beside it: "
-        "decoding threads and onnxruntime's threads share the cores.",
+        f"The engine runs up to {run['parallel_runs']} batches side by side on the CPU, each on one core "
+        "(`Classifier.parallel_runs`). Each pure pass measures the model both ways and the faster is the "
+        f"baseline: one batch at a time on all cores {rate(run['pure_sequential_rate'])}, "
+        f"{run['parallel_runs']} side by side {rate(run['pure_parallel_rate'])}"
+        + (f" (shipped {shipped.variant}: {rate(shipped_run['pure_sequential_rate'])} and "
+           f"{rate(shipped_run['pure_parallel_rate'])})" if shipped_run is not None else "") + ".",
         f"Decoding the {len(files):,} JPEGs alone on one thread took {decode_s:.1f} s "
         f"({rate(len(files) / decode_s)}).",
         f"Large photos: {photo_rows} photos, one pass, {photo_s / max(photo_rows, 1) * 1000:.0f} ms per photo "
@@ -172,12 +181,14 @@ def run(ctx: Context) -> Section:
     section.numbers = {
         "images": rows, "failed": failed, "engine_rate": e2e_rate, "pure_rate": pure_rate, "fraction": fraction,
         "decode_only_rate": len(files) / decode_s, "photos": photo_rows, "photo_rate": photo_rows / photo_s,
-        "inside_model_s": run["inside_model_s"], "engine_s": run["engine_s"], "pure_s": run["pure_s"],
-        "run_ratios": run["run_ratios"],
+        "engine_s": run["engine_s"], "pure_s": run["pure_s"], "run_ratios": run["run_ratios"],
+        "pure_sequential_rate": run["pure_sequential_rate"], "pure_parallel_rate": run["pure_parallel_rate"],
+        "parallel_runs": run["parallel_runs"],
     }
     if shipped_run is not None:
         section.numbers["shipped"] = {
             "variant": shipped.variant, "images": shipped_run["rows"], "failed": shipped_run["failed"],
-            **{key: shipped_run[key] for key in ("engine_rate", "pure_rate", "fraction", "run_ratios")},
+            **{key: shipped_run[key] for key in ("engine_rate", "pure_rate", "fraction", "run_ratios",
+                                                 "pure_sequential_rate", "pure_parallel_rate")},
         }
     return section

@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
-from desktop_app.engine.sessions import Device, create_session
+from desktop_app.engine.sessions import Device, create_session, intra_op_threads
 
 #: Top-1 probability under which a prediction is flagged "unsure". With ten
 #: classes, below 0.5 the model gives the other nine classes together more
@@ -91,13 +91,39 @@ class Classifier:
         self.unsure_threshold = unsure_threshold
         self.session, self.report = create_session(info.path, device)
         self.last_inference_ms: float | None = None
+        self._parallel_session = None  # opened by the first parallel run
+        self._parallel_lock = threading.Lock()
 
     @property
     def input_size(self) -> tuple[int, int]:
         return self.info.input_size
 
-    def predict_arrays(self, batch: np.ndarray) -> np.ndarray:
-        """``(N, H, W, 3)`` float RGB 0..255 -> ``(N, C)`` probabilities."""
+    @property
+    def parallel_runs(self) -> int:
+        """Batches a folder run should keep in the model at once: one per physical core on the CPU, else 1.
+
+        On the CPU those runs go to a second session with one thread each
+        (``predict_arrays(..., parallel=True)``): runs side by side, one per
+        core, need no hand-off between the cores inside every layer, and a
+        decode thread that takes a core for a while then delays one run
+        instead of stalling both cores (docs/engine.md). That session holds
+        a second copy of the weights.
+        """
+        return 1 if self.report.provider_label == "CUDA" else intra_op_threads()
+
+    def _session_for(self, parallel: bool):
+        if not parallel or self.parallel_runs == 1:
+            return self.session
+        with self._parallel_lock:
+            if self._parallel_session is None:
+                self._parallel_session, _ = create_session(self.info.path, Device.CPU, threads=1)
+            return self._parallel_session
+
+    def predict_arrays(self, batch: np.ndarray, *, parallel: bool = False) -> np.ndarray:
+        """``(N, H, W, 3)`` float RGB 0..255 -> ``(N, C)`` probabilities.
+
+        ``parallel``: this call runs beside others (see :attr:`parallel_runs`).
+        """
         batch = np.asarray(batch)
         height, width = self.info.input_size
         if batch.ndim != 4 or batch.shape[1:] != (height, width, 3):
@@ -107,13 +133,16 @@ class Classifier:
             )
         feed = np.ascontiguousarray(batch, dtype=np.float32)
         start = time.perf_counter()
-        (probabilities,) = self.session.run([self.info.output_name], {self.info.input_name: feed})
+        session = self._session_for(parallel)
+        (probabilities,) = session.run([self.info.output_name], {self.info.input_name: feed})
         self.last_inference_ms = (time.perf_counter() - start) * 1000.0
         return probabilities
 
-    def predictions(self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3) -> list[Prediction]:
+    def predictions(
+        self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3, parallel: bool = False
+    ) -> list[Prediction]:
         """Classify a decoded batch and pair each row with its path."""
-        rows = self.predict_arrays(batch)
+        rows = self.predict_arrays(batch, parallel=parallel)
         return make_predictions(paths, rows, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
 
     def classify(self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT) -> Prediction:

@@ -104,8 +104,8 @@ def intra_op_threads() -> int:
     return min(physical_cores(), MAX_INTRA_OP_THREADS)
 
 
-def session_options() -> ort.SessionOptions:
-    """All graph optimisations, one intra-op thread per physical core, sequential execution.
+def session_options(threads: int | None = None) -> ort.SessionOptions:
+    """All graph optimisations, one intra-op thread per physical core (or ``threads``), sequential execution.
 
     The intra-op threads stop spinning when a run ends, so the decode threads
     of a folder run get those cycles between batches (2 cores, deep CNN:
@@ -118,23 +118,28 @@ def session_options() -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = intra_op_threads()
+    options.intra_op_num_threads = threads or intra_op_threads()
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.force_spinning_stop", "1")
     return options
 
 
-def create_session(path: str | Path, device: Device = Device.AUTO) -> tuple[ort.InferenceSession, SessionReport]:
-    """Open ``path`` on the requested device; fall back to the CPU with a notice."""
+def create_session(
+    path: str | Path, device: Device = Device.AUTO, *, threads: int | None = None
+) -> tuple[ort.InferenceSession, SessionReport]:
+    """Open ``path`` on the requested device; fall back to the CPU with a notice.
+
+    ``threads``: intra-op threads on the CPU (default: :func:`intra_op_threads`).
+    """
     device = Device(device)
     wanted, notice = choose_providers(device, available_providers())
     try:
-        session = ort.InferenceSession(str(path), session_options(), providers=wanted)
+        session = ort.InferenceSession(str(path), session_options(threads), providers=wanted)
     except Exception as exc:
         if wanted == [CPU]:
             raise
         log.warning("could not open %s with %s (%s); retrying on the CPU", path, wanted, exc)
-        session = ort.InferenceSession(str(path), session_options(), providers=[CPU])
+        session = ort.InferenceSession(str(path), session_options(threads), providers=[CPU])
     got = tuple(session.get_providers())
     notice = notice or check_providers(device, wanted, got)
     if notice:

@@ -6,10 +6,12 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from desktop_app.engine import batch as batch_module
+from desktop_app.engine import classifier as classifier_module
 from desktop_app.engine.batch import Progress, classify_stream, iter_image_files
 from desktop_app.engine.classifier import Classifier
 from desktop_app.engine.contract import read_model_info
@@ -20,6 +22,13 @@ from tests.engine.conftest import EXPECTED
 @pytest.fixture(scope="module")
 def classifier(colour_model: Path) -> Classifier:
     return Classifier(read_model_info(colour_model), Device.CPU)
+
+
+@pytest.fixture(autouse=True, params=[1, 2], ids=["one-run", "two-parallel-runs"])
+def parallel_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every test here runs with batches in the model one at a time and two side by side (the CPU default on 2 cores)."""
+    monkeypatch.setattr(classifier_module, "intra_op_threads", lambda: request.param)
+    return request.param
 
 
 def make_folder(folder: Path, count: int, colour: tuple[int, int, int] = (255, 0, 0)) -> Path:
@@ -124,8 +133,10 @@ def test_pending_decodes_are_bounded(tmp_path: Path, classifier: Classifier, mon
         with lock:
             in_flight[0] -= 1
     assert yielded == 120
-    # decodes submitted but not yet yielded: the pending queue (2 x batch + workers) plus one batch
-    assert peak[0] <= (2 * 8 + 2) + 8
+    # decoded but not yet yielded: the pending queue (2 x batch + workers), one batch being handed out and,
+    # with parallel runs, up to one batch per run in the model
+    runs = classifier.parallel_runs
+    assert peak[0] <= (2 * 8 + 2) + 8 + (8 * runs if runs > 1 else 0)
 
 
 def test_missing_explicit_file_is_a_row(tmp_path: Path, classifier: Classifier) -> None:
@@ -149,3 +160,26 @@ def test_decode_threads_use_the_cores_inference_leaves(
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
     monkeypatch.setattr(batch_module, "intra_op_threads", lambda: intra_op)
     assert batch_module.decode_workers(on_gpu) == expected
+
+
+def test_parallel_runs_give_the_same_rows_in_the_same_order(tmp_path: Path, classifier: Classifier) -> None:
+    for i, colour in enumerate([(255, 0, 0), (0, 0, 255), (0, 255, 0)] * 5):
+        make_folder(tmp_path / f"{i:02d}", 7, colour)
+    (tmp_path / "05" / "broken.png").write_bytes(b"not a png")
+
+    def rows(runs: int) -> list:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(classifier_module, "intra_op_threads", lambda: runs)
+            assert classifier.parallel_runs == runs
+            return list(classify_stream([tmp_path], classifier, batch_size=4))
+
+    one, two = rows(1), rows(2)
+    assert len(one) == len(two) == 106
+    # error rows may come out early (module doc); the decoded files keep discovery order
+    errors = ["broken.png: not an image file Pillow can read"]
+    assert [p.error for p in one if not p.ok] == [p.error for p in two if not p.ok] == errors
+    ok_one, ok_two = [p for p in one if p.ok], [p for p in two if p.ok]
+    assert [p.path for p in ok_one] == [p.path for p in ok_two] == sorted(p.path for p in ok_one)
+    assert [p.label for p in ok_one] == [p.label for p in ok_two] == (["red"] * 7 + ["blue"] * 7 + ["green"] * 7) * 5
+    probabilities = [np.stack([p.probabilities for p in rows]) for rows in (ok_one, ok_two)]
+    assert np.allclose(*probabilities, atol=1e-5)

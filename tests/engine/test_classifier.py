@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,25 @@ def test_predict_arrays(classifier: Classifier) -> None:
     assert list(probs.argmax(axis=1)) == [0, 1, 2]
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     assert classifier.last_inference_ms is not None and classifier.last_inference_ms >= 0
+
+
+def test_parallel_runs_share_one_single_threaded_session(colour_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import desktop_app.engine.classifier as classifier_module
+
+    monkeypatch.setattr(classifier_module, "intra_op_threads", lambda: 2)
+    clf = Classifier(read_model_info(colour_model), Device.CPU)
+    assert clf.parallel_runs == 2
+    batches = [np.stack([solid_image(c)] * 5) for c in ("red", "green", "blue") * 4]
+    with ThreadPoolExecutor(2) as pool:
+        parallel = list(pool.map(lambda b: clf.predict_arrays(b, parallel=True), batches))
+    for batch, probs in zip(batches, parallel):
+        np.testing.assert_allclose(probs, clf.predict_arrays(batch), atol=1e-6)
+    one_thread = clf._session_for(parallel=True)
+    assert one_thread is not clf.session and one_thread.get_session_options().intra_op_num_threads == 1
+    assert clf._session_for(parallel=True) is one_thread  # opened once
+
+    monkeypatch.setattr(classifier_module, "intra_op_threads", lambda: 1)
+    assert clf.parallel_runs == 1 and clf._session_for(parallel=True) is clf.session  # nothing to run beside
 
 
 @pytest.mark.parametrize("shape", [(2, 16, 16, 3), (32, 32, 3), (1, 32, 32, 4)])
