@@ -38,11 +38,16 @@ def _pure_sequential(classifier, arrays: np.ndarray) -> float:
 
 
 def _pure_parallel(classifier, arrays: np.ndarray) -> float:
-    """Seconds for one pass with ``parallel_runs`` batches side by side, as the engine runs them on the CPU."""
-    starts = range(0, len(arrays), BATCH)
-    with ThreadPoolExecutor(classifier.parallel_runs) as pool:
+    """Seconds for one pass with ``parallel_runs`` runs side by side, each on its share of :data:`BATCH`.
+
+    That is how the engine runs a folder on the CPU.
+    """
+    runs = classifier.parallel_runs
+    size = -(-BATCH // runs)
+    starts = range(0, len(arrays), size)
+    with ThreadPoolExecutor(runs) as pool:
         start = time.perf_counter()
-        list(pool.map(lambda i: classifier.predict_arrays(arrays[i : i + BATCH], parallel=True), starts))
+        list(pool.map(lambda i: classifier.predict_arrays(arrays[i : i + size], parallel=True), starts))
         return time.perf_counter() - start
 
 
@@ -157,8 +162,9 @@ def run(ctx: Context) -> Section:
         f"would; {run['rounds']} such runs, each between two pure-model passes (pure, engine, pure, ...) and "
         "compared with their mean, so a change in the shared machine's load hits both sides alike. Per-run ratios: "
         f"{', '.join(f'{100 * r:.1f}%' for r in run['run_ratios'])}.",
-        f"The engine runs up to {run['parallel_runs']} batches side by side on the CPU, each on one core "
-        "(`Classifier.parallel_runs`). Each pure pass measures the model both ways and the faster is the "
+        f"On the CPU the engine runs {run['parallel_runs']} runs side by side, each on one core and on its share "
+        f"of the batch of {BATCH} (`Classifier.parallel_runs`). Each pure pass measures the model both ways and "
+        "the faster is the "
         f"baseline: one batch at a time on all cores {rate(run['pure_sequential_rate'])}, "
         f"{run['parallel_runs']} side by side {rate(run['pure_parallel_rate'])}"
         + (f" (shipped {shipped.variant}: {rate(shipped_run['pure_sequential_rate'])} and "
