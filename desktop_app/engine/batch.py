@@ -6,10 +6,11 @@ most ``2 * batch_size + workers`` files in flight, and classified in
 batches: on the CPU, ``Classifier.parallel_runs`` runs side by side on
 inference threads, each on one core and on its share of ``batch_size`` (on
 2 cores the shipped int8 deep CNN gains 19%, float32 9%; docs/engine.md);
-on CUDA, one batch at a time on the calling thread. The next decodes are submitted before a batch's rows are
-handed out, so they run while the caller writes them. Each prediction is
-yielded as soon as its batch is done, in order; nothing is kept once
-yielded, so 100,000 files cost no more memory than 100.
+on CUDA, one batch at a time on the calling thread. The next decodes are
+submitted before a batch's rows are handed out, so they run while the
+caller writes them. Each prediction is yielded as soon as its batch is
+done, in order; nothing is kept once yielded, so 100,000 files cost no
+more memory than 100.
 
 Order: successfully decoded files come out in discovery order; an error row
 (unreadable file or folder) comes out as soon as the problem is known, which
@@ -232,7 +233,7 @@ def classify_stream(
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
         if infer is not None:
-            infer.shutdown(wait=True, cancel_futures=True)  # a batch already in the model finishes; its rows are dropped
+            infer.shutdown(wait=True, cancel_futures=True)  # runs already going finish; their rows are dropped
         if completed:
             exact_total[0] = progress.done  # known exactly now, whether or not the counter finished
         report(force=True)

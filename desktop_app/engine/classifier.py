@@ -100,19 +100,23 @@ class Classifier:
 
     @property
     def parallel_runs(self) -> int:
-        """Batches a folder run should keep in the model at once: one per physical core on the CPU, else 1.
+        """Model runs a folder run should keep going side by side: one per physical core on the CPU, else 1.
 
-        On the CPU those runs go to a second session with one thread each
+        On the CPU those runs go to a second session with one thread
         (``predict_arrays(..., parallel=True)``): runs side by side, one per
         core, need no hand-off between the cores inside every layer, and a
         decode thread that takes a core for a while then delays one run
         instead of stalling both cores (docs/engine.md). That session holds
         a second copy of the weights.
         """
-        return 1 if self.report.provider_label == "CUDA" else intra_op_threads()
+        return 1 if self._on_cuda else intra_op_threads()
+
+    @property
+    def _on_cuda(self) -> bool:
+        return self.report.provider_label == "CUDA"
 
     def _session_for(self, parallel: bool):
-        if not parallel or self.parallel_runs == 1:
+        if not parallel or self._on_cuda:
             return self.session
         with self._parallel_lock:
             if self._parallel_session is None:
