@@ -39,7 +39,7 @@ from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
-__all__ = ["Progress", "classify_stream", "iter_image_files"]
+__all__ = ["Progress", "classify_stream", "iter_image_files", "share_of_batch"]
 
 #: Minimum seconds between two ``on_progress`` calls (the last one always comes).
 PROGRESS_INTERVAL_S = 0.1
@@ -104,6 +104,11 @@ def decode_workers(on_gpu: bool = False) -> int:
     """
     cpus = logical_cpus()
     return max(1, min(4, cpus if on_gpu else cpus - intra_op_threads()))
+
+
+def share_of_batch(batch_size: int, runs: int) -> int:
+    """Images per model run when ``runs`` runs side by side share a batch of ``batch_size``."""
+    return -(-batch_size // runs)
 
 
 def classify_stream(
@@ -184,7 +189,7 @@ def classify_stream(
     running: deque[Future] = deque()  # batches in the model, oldest first
     # Side by side, each run takes its share of ``batch_size``: the model holds no more images (and
     # activations: 0.8 GB for EfficientNet-Lite0 at 64) than one batch at a time would.
-    run_size = -(-batch_size // runs) if infer is not None else batch_size
+    run_size = share_of_batch(batch_size, runs)
     size = classifier.input_size
     completed = False
 

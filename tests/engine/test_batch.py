@@ -12,7 +12,7 @@ from PIL import Image
 
 from desktop_app.engine import batch as batch_module
 from desktop_app.engine import classifier as classifier_module
-from desktop_app.engine.batch import Progress, classify_stream, iter_image_files
+from desktop_app.engine.batch import Progress, classify_stream, iter_image_files, share_of_batch
 from desktop_app.engine.classifier import Classifier
 from desktop_app.engine.contract import read_model_info
 from desktop_app.engine.sessions import Device
@@ -136,7 +136,7 @@ def test_pending_decodes_are_bounded(tmp_path: Path, classifier: Classifier, mon
     # decoded but not yet yielded: the pending queue (2 x batch + workers), one batch being handed out and,
     # with parallel runs, one share of the batch per run in the model plus the one waiting for a run
     runs = classifier.parallel_runs
-    assert peak[0] <= (2 * 8 + 2) + 8 + ((runs + 1) * -(-8 // runs) if runs > 1 else 0)
+    assert peak[0] <= (2 * 8 + 2) + 8 + ((runs + 1) * share_of_batch(8, runs) if runs > 1 else 0)
 
 
 def test_missing_explicit_file_is_a_row(tmp_path: Path, classifier: Classifier) -> None:
@@ -183,3 +183,8 @@ def test_parallel_runs_give_the_same_rows_in_the_same_order(tmp_path: Path, clas
     assert [p.label for p in ok_one] == [p.label for p in ok_two] == (["red"] * 7 + ["blue"] * 7 + ["green"] * 7) * 5
     probabilities = [np.stack([p.probabilities for p in rows]) for rows in (ok_one, ok_two)]
     assert np.allclose(*probabilities, atol=1e-5)
+
+
+@pytest.mark.parametrize(("batch", "runs", "share"), [(64, 1, 64), (64, 2, 32), (64, 3, 22), (5, 8, 1)])
+def test_runs_side_by_side_share_the_batch(batch: int, runs: int, share: int) -> None:
+    assert share_of_batch(batch, runs) == share
