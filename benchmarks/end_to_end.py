@@ -76,7 +76,7 @@ def _alternating_runs(classifier, root: Path, arrays: np.ndarray, out: Path, rou
     from desktop_app.engine.batch import classify_stream
     from desktop_app.engine.results import open_result_writer
 
-    engine_s, pure_s, ratios, failed, rows = 0.0, 0.0, [], 0, 0
+    engine_s, pure_s, ratios, failed = 0.0, 0.0, [], 0
     sequential_s, parallel_s = 0.0, 0.0
     before = _pure_pass(classifier, arrays)
     for _ in range(rounds):
@@ -93,8 +93,8 @@ def _alternating_runs(classifier, root: Path, arrays: np.ndarray, out: Path, rou
         engine_s, pure_s, before = engine_s + elapsed, pure_s + pure, after
         sequential_s, parallel_s = sequential_s + sequential, parallel_s + parallel
         ratios.append(pure / elapsed)
-        with open(out, newline="", encoding="utf-8") as fp:
-            rows = sum(1 for _ in csv.DictReader(fp))
+    with open(out, newline="", encoding="utf-8") as fp:  # the last run's CSV
+        rows = sum(1 for _ in csv.DictReader(fp))
     images = rows * rounds
     return {"rows": rows, "failed": failed, "rounds": rounds, "engine_s": engine_s, "pure_s": pure_s,
             "run_ratios": ratios, "engine_rate": images / engine_s, "pure_rate": images / pure_s,
