@@ -36,16 +36,10 @@ def _load_report(path: Path | None) -> dict[str, Any] | None:
 
 
 def _register_custom_layers() -> None:
-    """Import every model module so its custom layers are known to ``load_model``."""
-    import importlib
+    """Import every registered model's module so its custom layers are known to ``load_model``."""
+    from training.models import import_model_modules
 
-    from training.models import MODEL_NAMES
-
-    for name in MODEL_NAMES:
-        try:
-            importlib.import_module(f"training.models.{name}")
-        except ImportError:
-            pass
+    import_model_modules()
 
 
 def _is_tiny(report: dict[str, Any] | None) -> bool:

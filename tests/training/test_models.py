@@ -97,3 +97,22 @@ def test_registry_rejects_unknown_names_and_misplaced_weights():
         build_model("deep_cnn", backbone_weights="weights.h5")
     assert "VGG16" in get_spec("compact_vgg").description
     assert get_spec("resnet50").transfer and not get_spec("deep_cnn").transfer
+
+
+def test_specs_are_the_one_registry_with_their_builders():
+    """MODEL_NAMES comes from the specs, each spec names an importable builder, and every
+    model module in training/models/ is registered (export imports them through the specs)."""
+    from pathlib import Path
+
+    import training.models as models
+
+    assert MODEL_NAMES == tuple(models._SPECS)
+    for name in MODEL_NAMES:
+        spec = get_spec(name)
+        module, function = spec.builder.split(":")
+        assert callable(spec.build_function()) and function.startswith("build_")
+        assert module.startswith("training.models.")
+    folder = Path(models.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert modules == {get_spec(n).builder.split(":")[0].rsplit(".", 1)[1] for n in MODEL_NAMES}
+    assert models.import_model_modules() == []

