@@ -214,14 +214,29 @@ def _summary(done: int, failed: int, destination: Path | None, interrupted: bool
     return EXIT_FAILED_FILES if failed else EXIT_OK
 
 
-def run_gui(paths: list[str]) -> int:
+def run_gui(paths: list[str], *, device: str | None = None, models_dirs: Sequence[str] = ()) -> int:
     """Start the PySide6 app (imported only now, so headless use never loads Qt)."""
     try:
         from desktop_app.ui.app import run
     except ImportError as exc:
         print(f"error: the GUI is not available ({exc}); use 'image-classifier classify PATH...'", file=sys.stderr)
         return EXIT_FAILED_FILES
-    return int(run(paths) or 0)
+    return int(run(paths, device=device, models_dirs=[str(d) for d in models_dirs]) or 0)
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    """The options that also reach the window: ``image-classifier [--device D] [--models-dir DIR] [PATH...]``."""
+    parser = argparse.ArgumentParser(prog="image-classifier", add_help=False)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
+    parser.add_argument("--models-dir", action="append", default=[], metavar="DIR")
+    parser.add_argument("paths", nargs="*")
+    return parser
+
+
+def _is_gui_call(argv: Sequence[str]) -> bool:
+    """No sub-command and none of the options that do something else (help, version, self-test)."""
+    return not any(a in COMMANDS or a in ("-h", "--help", "--version", "--self-test") for a in argv)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -230,8 +245,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     out = out or sys.stdout
     if not argv:
         return run_gui([])
-    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        return run_gui(argv)
+    if _is_gui_call(argv):
+        try:
+            gui = _gui_parser().parse_args(argv)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if gui.device is None and not gui.models_dir:
+            return run_gui(gui.paths)
+        return run_gui(gui.paths, device=gui.device, models_dirs=gui.models_dir)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help / --version

@@ -201,3 +201,16 @@ def test_output_format_follows_the_option_not_the_suffix(images: Path, colour_mo
     out = tmp_path / "results.txt"
     assert cli.main(["classify", str(images), "--model", str(colour_model), "--json", str(out)]) == 0
     assert {row["label"] for row in json.loads(out.read_text())} == {"red", "blue"}
+
+
+def test_device_and_models_dir_reach_the_gui(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``image-classifier --device cuda PHOTO`` used to exit 2; now the options go to the window."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(cli, "run_gui", lambda paths, **kw: calls.append((paths, kw)) or 0)
+    assert cli.main(["--device", "cuda", "photo.jpg"]) == 0
+    assert cli.main(["photo.jpg", "--models-dir", "m1", "--models-dir", "m2"]) == 0
+    assert calls == [
+        (["photo.jpg"], {"device": "cuda", "models_dirs": []}),
+        (["photo.jpg"], {"device": None, "models_dirs": ["m1", "m2"]}),
+    ]
+    assert cli.main(["--device", "tpu", "photo.jpg"]) == 2  # a bad choice is still a usage error

@@ -6,10 +6,10 @@ be read in one place (and documented in docs/app.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStyle
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
 
 
 @dataclass
@@ -27,6 +27,21 @@ class Actions:
     show_image: QAction
     show_batch: QAction
     about: QAction
+    sort_unsure: QAction
+    shortcuts: QAction
+    documentation: QAction
+    #: The menus by name ("file", "view", "models", "help"): later features add their actions here,
+    #: e.g. ``actions.menus["models"].addAction(teach_action)``.
+    menus: dict[str, QMenu] = field(default_factory=dict)
+
+    def with_shortcuts(self) -> list[QAction]:
+        """Every action that has a keyboard shortcut, in menu order (for Help > Keyboard shortcuts)."""
+        seen: list[QAction] = []
+        for menu in self.menus.values():
+            for action in menu.actions():
+                if not action.shortcut().isEmpty() and action not in seen:
+                    seen.append(action)
+        return seen
 
 
 def _action(
@@ -105,7 +120,19 @@ def create_actions(window: QMainWindow) -> Actions:
         show_image=_action(window, "&Image view", "Ctrl+1", "Show the single-image view"),
         show_batch=_action(window, "&Batch view", "Ctrl+2", "Show the batch results"),
         about=_action(window, "&About", None, "Versions and available execution providers"),
+        sort_unsure=_action(
+            window,
+            "Put &unsure results in an _unsure folder",
+            None,
+            "When sorting into folders, copy unsure results into _unsure/ instead of their best-guess class",
+        ),
+        shortcuts=_action(
+            window, "&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents, "Every keyboard shortcut of the app"
+        ),
+        documentation=_action(window, "&Documentation", None, "Open the user guide (docs/app.md) or its web page"),
     )
+    a.sort_unsure.setCheckable(True)
+    a.sort_unsure.setChecked(False)
     a.export.setEnabled(False)
     a.sort_folders.setEnabled(False)
     a.cancel.setEnabled(False)
@@ -117,7 +144,7 @@ def create_actions(window: QMainWindow) -> Actions:
     for action in (a.open_image, a.open_folder, a.paste):
         file_menu.addAction(action)
     file_menu.addSeparator()
-    for action in (a.export, a.sort_folders, a.cancel):
+    for action in (a.export, a.sort_folders, a.sort_unsure, a.cancel):
         file_menu.addAction(action)
     file_menu.addSeparator()
     file_menu.addAction(a.quit)
@@ -128,5 +155,7 @@ def create_actions(window: QMainWindow) -> Actions:
     for action in (a.compare, a.model_info, a.add_models):
         models_menu.addAction(action)
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction(a.about)
+    for action in (a.shortcuts, a.documentation, a.about):
+        help_menu.addAction(action)
+    a.menus.update(file=file_menu, view=view_menu, models=models_menu, help=help_menu)
     return a

@@ -32,22 +32,29 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def start(paths: Sequence[str] = ()) -> "MainWindow":
-    """Create the application and show the main window; ``paths`` open once models are loaded."""
+def start(
+    paths: Sequence[str] = (), *, device: str | None = None, models_dirs: Sequence[str] = ()
+) -> "MainWindow":
+    """Create the application and show the main window; ``paths`` open once models are loaded.
+
+    ``device`` ("auto" / "cpu" / "cuda") overrides the remembered device for this session;
+    ``models_dirs`` are looked in as well as the shipped and remembered model folders.
+    """
     create_application()
     from desktop_app.ui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(device=device, extra_model_folders=list(models_dirs))
     window.show()
     if paths:
         window.open_paths([str(p) for p in paths])
     return window
 
 
-def run(paths: list[str]) -> int:
+def run(paths: list[str], *, device: str | None = None, models_dirs: Sequence[str] = ()) -> int:
     """Show the main window, open ``paths``, and run the event loop until the window closes.
 
     One image opens in the image view; several files or a folder start a batch.
+    ``device`` and ``models_dirs`` come from the command line (``--device``, ``--models-dir``).
     """
-    window = start(paths)  # noqa: F841 - keeps the window alive while the loop runs
+    window = start(paths, device=device, models_dirs=models_dirs)  # noqa: F841 - keeps the window alive while the loop runs
     return QApplication.instance().exec()  # type: ignore[union-attr]

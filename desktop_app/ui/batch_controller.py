@@ -7,17 +7,21 @@ A QObject so that it can own signals the tests wait on (``finished``,
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from desktop_app.engine.batch import Progress
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.batch_view import BatchView
 from desktop_app.ui.qt_images import read_qimage
 from desktop_app.ui.signals import emit
-from desktop_app.ui.sorting import SortReport, copy_into_class_folders
+from desktop_app.ui.sorting import UNSURE_FOLDER, SortReport, copy_into_class_folders
+from desktop_app.ui.state import AppState
+from desktop_app.ui.text import plural
 from desktop_app.ui.workers import BatchWorker, Task
 
 DETAIL_PREVIEW_SIDE = 800
@@ -26,13 +30,13 @@ DETAIL_PREVIEW_SIDE = 800
 def sort_report_text(report: SortReport, destination: str | Path) -> str:
     """What "Sort into folders" did, in a few lines."""
     classes = report.per_class
-    lines = [f"Copied {len(report.copied):,} images into {len(classes)} class folders in {destination}."]
+    lines = [f"Copied {plural(len(report.copied), 'image')} into {plural(len(classes), 'folder')} in {destination}."]
     if classes:
         lines.append(", ".join(f"{name}: {n:,}" for name, n in sorted(classes.items())))
     if report.renamed:
-        lines.append(f"{report.renamed:,} copies got a new name because a file with that name was already there.")
+        lines.append(f"{plural(report.renamed, 'copy', 'copies')} got a new name: a file with that name was there.")
     if report.failed:
-        lines.append(f"{len(report.failed):,} could not be copied:")
+        lines.append(f"{plural(len(report.failed), 'image')} could not be copied:")
         lines += [f"  {src.name}: {why}" for src, why in report.failed[:20]]
     lines.append("The original files were not moved or changed.")
     return "\n".join(lines)
@@ -45,8 +49,16 @@ class BatchController(QObject):
     message = Signal(str)  # short status-bar text
     failed = Signal(str, str)  # title, text for a warning dialog
 
-    def __init__(self, view: BatchView, actions: Actions, pool: QThreadPool, run_task: Callable[..., None]) -> None:
+    def __init__(
+        self,
+        view: BatchView,
+        actions: Actions,
+        pool: QThreadPool,
+        run_task: Callable[..., None],
+        state: AppState | None = None,
+    ) -> None:
         super().__init__(view)
+        self.state = state
         self.view = view
         self.actions = actions
         self.pool = pool
@@ -55,19 +67,33 @@ class BatchController(QObject):
         self.info: Any = None
         self._last_progress: Any = None
         self._preview_generation = 0
+        self._paths: list[str] = []
+        self.device: Any = None
         view.prediction_selected.connect(self._load_detail_preview)
+        view.rerun_requested.connect(self.rerun)
+        if state is not None:
+            state.model_changed.connect(self._offer_rerun)
+            state.device_changed.connect(lambda _device: self._offer_rerun(state.model))
 
     @property
     def running(self) -> bool:
         return self.worker is not None
 
-    def start(self, paths: Sequence[str], info: Any, device: Any) -> None:
-        """Classify ``paths`` (files and folders) with ``info``; replaces the table's rows."""
+    def start(self, paths: Sequence[str], info: Any = None, device: Any = None) -> None:
+        """Classify ``paths`` (files and folders) with ``info`` (default: the state's model and
+        device); replaces the table's rows."""
+        if info is None and self.state is not None:
+            info, device = self.state.model, self.state.engine_device()
+        if info is None:
+            emit(self.failed, "No model", "There is no model to classify with. Add a models folder (Models menu).")
+            return
         if self.worker is not None:
             self.worker.cancel()  # its late signals are ignored: they name another worker
-        self.info = info
+        self.info, self.device, self._paths = info, device, [str(p) for p in paths]
         self._last_progress = None
         self.view.set_labels(info.labels)
+        self.view.set_roots(self._paths)
+        self.view.set_source(info.display_name, _device_text(device))
         self.view.start()
         worker = BatchWorker(paths, info, device)
         worker.signals.result.connect(lambda preds, w=worker: w is self.worker and self.view.add_predictions(preds))
@@ -76,7 +102,7 @@ class BatchController(QObject):
         worker.signals.finished.connect(lambda w=worker: self._finished(w))
         self.worker = worker
         self._update_actions()
-        emit(self.message, f"Classifying {len(paths)} item(s) with {info.display_name}...")
+        emit(self.message, f"Classifying {_items_text(self._paths)} with {info.display_name}...")
         self.pool.start(worker)
 
     def cancel(self) -> None:
@@ -100,16 +126,28 @@ class BatchController(QObject):
             final = dataclasses.replace(last, done=rows, failed=errors)
             self.view.show_progress(final, finished=True, cancelled=worker.cancelled)
         else:
-            self.view.show_progress(_EmptyProgress(), finished=True, cancelled=worker.cancelled)
+            self.view.show_progress(Progress(total=0), finished=True, cancelled=worker.cancelled)
         state = "cancelled" if worker.cancelled else "finished"
         emit(
             self.message,
-            f"Batch {state}: {rows:,} images, {unsure:,} unsure, {errors:,} errors"
+            f"Batch {state}: {plural(rows, 'image')}, {unsure:,} unsure, {plural(errors, 'error')}"
             if rows
             else "No images found in what was dropped.",
         )
         self._update_actions()
         emit(self.finished)
+
+    def rerun(self) -> None:
+        """Classify the last batch's paths again with the state's model and device."""
+        if self._paths and self.worker is None:
+            self.start(self._paths)
+
+    def _offer_rerun(self, info: Any) -> None:
+        """After a finished batch, a model (or device) change offers to classify the folder again."""
+        if self.worker is not None or self.info is None or info is None or not self.view.model.rowCount():
+            return
+        same = info is self.info and self.state is not None and self.state.engine_device() == self.device
+        self.view.show_rerun_offer(None if same else info.display_name)
 
     def _update_actions(self) -> None:
         idle_with_rows = self.worker is None and self.view.model.rowCount() > 0
@@ -136,7 +174,10 @@ class BatchController(QObject):
         from desktop_app.engine.results import write_results
 
         predictions = self.view.proxy.visible_predictions()
-        task = Task(write_results, str(path), predictions, list(self.info.labels), top_k=3)
+        extra = {}
+        if "model" in inspect.signature(write_results).parameters:  # the engine's optional model column
+            extra["model"] = self.info.display_name
+        task = Task(write_results, str(path), predictions, list(self.info.labels), top_k=3, **extra)
         task.signals.result.connect(lambda written: self._exported(str(written), len(predictions)))
         task.signals.error.connect(lambda msg: emit(self.failed, "Export failed", f"Could not write {path}:\n{msg}"))
         self._run_task(task)
@@ -145,9 +186,16 @@ class BatchController(QObject):
         emit(self.message, f"Exported {rows:,} rows to {path}")
         emit(self.exported, path)
 
-    def sort_into(self, destination: str | Path) -> None:
-        """Copy the images of the shown rows (errors skipped) into ``destination/<class>/``."""
-        items = [(p.path, p.label) for p in self.view.proxy.visible_predictions() if p.ok and p.path]
+    def sort_into(self, destination: str | Path, *, unsure_folder: bool | None = None) -> None:
+        """Copy the images of the shown rows (errors skipped) into ``destination/<class>/``;
+        with ``unsure_folder`` (default: the File menu option) unsure ones go to ``_unsure/``."""
+        if unsure_folder is None:
+            unsure_folder = self.actions.sort_unsure.isChecked()
+        items = [
+            (p.path, UNSURE_FOLDER if unsure_folder and p.unsure else p.label)
+            for p in self.view.proxy.visible_predictions()
+            if p.ok and p.path
+        ]
         task = Task(copy_into_class_folders, items, destination)
         task.signals.result.connect(lambda report: self._sorted(report, str(destination)))
         task.signals.error.connect(lambda msg: emit(self.failed, "Sort into folders failed", msg))
@@ -158,11 +206,16 @@ class BatchController(QObject):
         emit(self.sorted, report, destination)
 
 
-@dataclasses.dataclass
-class _EmptyProgress:
-    done: int = 0
-    total: int | None = 0
-    failed: int = 0
-    elapsed_s: float = 0.0
-    rate: float = 0.0
-    eta_s: float | None = None
+def _device_text(device: Any) -> str:
+    value = getattr(device, "value", device) or "auto"
+    return {"auto": "Auto device", "cpu": "CPU", "cuda": "CUDA"}.get(str(value), str(value))
+
+
+def _items_text(paths: Sequence[str]) -> str:
+    """ "1 folder", "3 files", "2 folders and 1 file"."""
+    folders = sum(1 for p in paths if Path(p).is_dir())
+    files = len(paths) - folders
+    parts = [plural(folders, "folder")] if folders else []
+    if files or not folders:
+        parts.append(plural(files, "file"))
+    return " and ".join(parts)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QProgressBar,
+    QPushButton,
     QSplitter,
     QTableView,
     QToolButton,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop_app.ui.result_panel import ResultPanel
 from desktop_app.ui.results_table import COL_FILE, COL_PREVIEW, COL_TOP, FILTERS, ResultsFilter, ResultsModel
 from desktop_app.ui.signals import emit
+from desktop_app.ui.text import plural
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 _STATUS_NAMES = {"all": "All results", "ok": "Confident", "unsure": "Unsure", "errors": "Errors"}
@@ -36,7 +38,7 @@ _STATUS_NAMES = {"all": "All results", "ok": "Confident", "unsure": "Unsure", "e
 def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = False) -> str:
     """ "120 / 4,000 images · 512 img/s · about 8 s left · 2 errors"."""
     total = f" / {progress.total:,}" if progress.total is not None else ""
-    parts = [f"{progress.done:,}{total} images"]
+    parts = [f"{progress.done:,}{total} images" if total else plural(progress.done, "image")]
     if progress.rate:
         parts.append(f"{progress.rate:,.0f} img/s")
     if cancelled:
@@ -46,8 +48,16 @@ def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = Fa
     elif progress.eta_s is not None:
         parts.append(f"about {progress.eta_s:,.0f} s left")
     if progress.failed:
-        parts.append(f"{progress.failed:,} error{'s' if progress.failed != 1 else ''}")
+        parts.append(plural(progress.failed, "error"))
     return " · ".join(parts)
+
+
+def summary_text(shown: int, rows: int, unsure: int, errors: int) -> str:
+    """ "964 of 2,003 shown · 136 unsure · 3 errors" (counts of what the filter shows)."""
+    if not rows:
+        return ""
+    first = plural(rows, "image") if shown == rows else f"{shown:,} of {rows:,} shown"
+    return " · ".join([first, f"{unsure:,} unsure", plural(errors, "error")])
 
 
 class BatchView(QWidget):
@@ -55,6 +65,8 @@ class BatchView(QWidget):
 
     #: A row was selected: the engine Prediction behind it.
     prediction_selected = Signal(object)
+    #: The user asked to classify the batch's paths again (after a model change).
+    rerun_requested = Signal()
 
     def __init__(self, thumbnails: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +86,13 @@ class BatchView(QWidget):
             lambda: self.proxy.set_label(self.class_filter.currentData() or "")
         )
         self.summary = QLabel(self)
+        self.summary.setAccessibleName("Batch summary")
+        self.source = QLabel(self)  # which model (and device) made the rows
+        self.source.setAccessibleName("Model of these results")
+        self.rerun_button = QPushButton(self)
+        self.rerun_button.setToolTip("Classify the same files again with the model now chosen")
+        self.rerun_button.clicked.connect(lambda: emit(self.rerun_requested))
+        self.rerun_button.hide()
         self._buttons = QHBoxLayout()
 
         top = QHBoxLayout()
@@ -83,6 +102,9 @@ class BatchView(QWidget):
         top.addWidget(self.class_filter)
         top.addWidget(self.summary, 1)
         top.addLayout(self._buttons)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source, 1)
+        source_row.addWidget(self.rerun_button)
 
         self.table = QTableView(self)
         self.table.setModel(self.proxy)
@@ -103,6 +125,8 @@ class BatchView(QWidget):
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Batch results")
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            signal.connect(self._update_summary)
 
         self.preview = QLabel(self)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -111,12 +135,14 @@ class BatchView(QWidget):
         self.detail = ResultPanel(self, title_scale=1.6)
         self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
         side = QWidget(self)
+        side.setMinimumWidth(220)  # the bars never get clipped by the splitter
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.preview, 1)
         side_layout.addWidget(self.detail, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(side)
+        splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
@@ -131,6 +157,7 @@ class BatchView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(source_row)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
         self.setTabOrder(self.status_filter, self.class_filter)
@@ -161,12 +188,32 @@ class BatchView(QWidget):
             self.class_filter.addItem(label, label)
         self.class_filter.blockSignals(False)
         self.proxy.set_label("")
-        self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
-        self.preview.clear()
+        self.clear_detail()
+        self.rerun_button.hide()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress_label.clear()
         self._update_summary()
+
+    def set_roots(self, paths: Sequence[str]) -> None:
+        """The dropped paths: file names are shown relative to the dropped folders."""
+        self.model.set_roots(paths)
+
+    def set_source(self, model_name: str, device: str) -> None:
+        """Say which model (and device) made these rows."""
+        self.source.setText(f"Results of {model_name} ({device})")
+
+    def show_rerun_offer(self, model_name: str | None) -> None:
+        """Offer to classify the batch again with ``model_name`` (None hides the offer)."""
+        if model_name is None:
+            self.rerun_button.hide()
+            return
+        self.rerun_button.setText(f"Re-run with {model_name}")
+        self.rerun_button.show()
+
+    def clear_detail(self) -> None:
+        self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
+        self.preview.clear()
 
     def start(self) -> None:
         self.progress.setRange(0, 0)  # busy until the engine knows the total
@@ -197,12 +244,18 @@ class BatchView(QWidget):
         self.preview.setPixmap(scaled)
 
     def _update_summary(self) -> None:
-        rows, errors, unsure = self.model.counts()
-        self.summary.setText(f"{rows:,} images · {unsure:,} unsure · {errors:,} errors" if rows else "")
+        rows = self.model.predictions()
+        shown = [p for p in rows if self.proxy.accepts(p)] if self.proxy.filtering else rows
+        errors = sum(1 for p in shown if p.error)
+        unsure = sum(1 for p in shown if not p.error and p.unsure)
+        self.summary.setText(summary_text(len(shown), len(rows), unsure, errors))
 
-    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        # The current selection, not the delta: when a filter hides the selected row the
+        # selection becomes empty and the side panel is cleared instead of showing another row.
+        indexes = self.table.selectionModel().selectedRows()
         if not indexes:
+            self.clear_detail()
             return
         pred = self.model.prediction(self.proxy.mapToSource(indexes[0]).row())
         self.detail.show_prediction(pred, self.model.labels)

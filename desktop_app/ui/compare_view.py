@@ -8,30 +8,32 @@ own background task, so cards fill in as they finish.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any, Sequence
 
-from PySide6.QtCore import QThreadPool, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QThreadPool, Signal, Qt
+from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
+from desktop_app.ui.qt_images import read_qimage
 from desktop_app.ui.signals import emit
+from desktop_app.ui.text import model_title
 from desktop_app.ui.workers import Task
 
-
-def model_title(info: Any) -> str:
-    """ "Deep CNN (85.0% test accuracy)" or just the name when not recorded."""
-    acc = info.test_accuracy
-    return f"{info.display_name} ({acc * 100:.1f}% test accuracy)" if acc is not None else info.display_name
+THUMBNAIL_SIDE = 96
+CARD_WIDTH = 260
 
 
 def _classify(info: Any, device: Any, path: str) -> Any:
@@ -48,8 +50,13 @@ class ModelCard(QFrame):
         self.info = info
         self.prediction: Any = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        name = QLabel(model_title(info), self)
-        name.setWordWrap(True)
+        self.setFixedWidth(CARD_WIDTH)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        # One line per title (elided, full text in the tool tip), two lines of detail: the bars of
+        # every card start at the same height.
+        self.title = name = QLabel(self)
+        name.setToolTip(model_title(info))
+        name.setText(name.fontMetrics().elidedText(model_title(info), Qt.TextElideMode.ElideRight, CARD_WIDTH - 24))
         self.verdict = QLabel("classifying...", self)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
@@ -57,6 +64,8 @@ class ModelCard(QFrame):
         self.verdict.setFont(font)
         self.detail = QLabel(self)
         self.detail.setWordWrap(True)
+        self.detail.setFixedHeight(self.detail.fontMetrics().lineSpacing() * 2 + 4)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.bars = ProbabilityBars(self, compact=True)
         layout = QVBoxLayout(self)
         layout.addWidget(name)
@@ -78,6 +87,12 @@ class ModelCard(QFrame):
     def show_error(self, message: str) -> None:
         self.verdict.setText("error")
         self.detail.setText(message)
+
+    def error_text(self) -> str | None:
+        """The error this card shows (None when it shows a verdict)."""
+        if self.prediction is not None and self.prediction.ok:
+            return None
+        return self.detail.text()
 
 
 def agreement_text(labels: Sequence[str]) -> str:
@@ -107,6 +122,12 @@ class CompareDialog(QDialog):
         self.cards: list[ModelCard] = []
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
+        self.thumbnail = QLabel(self)
+        self.thumbnail.setFixedSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail.setAccessibleName("Compared image")
+        self.image_name = QLabel(self)
+        self._path = ""
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         scroll = QScrollArea(self)
@@ -114,22 +135,36 @@ class CompareDialog(QDialog):
         scroll.setWidget(self._grid_host)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        header = QHBoxLayout()
+        header.addWidget(self.thumbnail)
+        text = QVBoxLayout()
+        text.addWidget(self.image_name)
+        text.addWidget(self.summary)
+        text.addStretch(1)
+        header.addLayout(text, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
+        layout.addLayout(header)
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
-        self.resize(min(1200, 300 * max(1, len(self._models)) + 60), 480)
+        self.resize(min(1200, (CARD_WIDTH + 12) * min(4, max(1, len(self._models))) + 60), 560)
 
     def set_image(self, path: str, device: Any = None) -> None:
         """(Re)classify ``path`` with every model."""
         self._device = device if device is not None else self._device
         self._generation += 1
+        self._path = path
+        self.image_name.setText(Path(path).name)
+        self.thumbnail.clear()
+        thumb = Task(read_qimage, path, THUMBNAIL_SIDE)
+        thumb.signals.result.connect(lambda image, g=self._generation: g == self._generation and self._thumb(image))
+        self._thumb_task = thumb  # kept alive until the next image
+        self._pool.start(thumb)
         for card in self.cards:
             card.deleteLater()
         self.cards = [ModelCard(info, self._grid_host) for info in self._models]
         columns = min(4, max(1, len(self.cards)))
         for i, card in enumerate(self.cards):
-            self._grid.addWidget(card, i // columns, i % columns)
+            self._grid.addWidget(card, i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
         self._pending = len(self.cards)
         self.summary.setText(f"Classifying with {len(self.cards)} models..." if self.cards else "No models to compare.")
         for card in self.cards:
@@ -153,5 +188,21 @@ class CompareDialog(QDialog):
         if self._pending == 0:
             self._tasks.clear()
             labels = [c.prediction.label for c in self.cards if c.prediction is not None and c.prediction.ok]
-            self.summary.setText(agreement_text(labels))
+            errors = {c.error_text() for c in self.cards}
+            if not labels and len(errors) == 1 and self.cards:
+                # The file itself is the problem (every model says the same): one message, no cards.
+                for c in self.cards:
+                    c.hide()
+                self.summary.setText(f"No model could read {Path(self._path).name}: {errors.pop()}")
+            else:
+                self.summary.setText(agreement_text(labels))
             emit(self.all_done)
+
+    def _thumb(self, image: QImage) -> None:
+        if image.isNull():
+            self.thumbnail.setText("(no preview)")
+            return
+        pixmap = QPixmap.fromImage(image).scaled(
+            self.thumbnail.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        self.thumbnail.setPixmap(pixmap)

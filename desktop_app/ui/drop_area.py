@@ -7,13 +7,21 @@ main window decides what to do with it.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtCore import QMimeData, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
 from desktop_app.ui.signals import emit
+from desktop_app.ui.text import classes_text, plural
 
 PLACEHOLDER = "Drop images or folders here\n\nor click to open, or paste an image (Ctrl+V)"
+
+
+def placeholder_text(labels: Sequence[str]) -> str:
+    """The empty image view with a model chosen: how to start and what the model can tell apart."""
+    return f"{PLACEHOLDER}\n\nThis model knows {plural(len(labels), 'class', 'classes')}: {classes_text(labels)}"
 
 
 def paths_from_mime(mime: QMimeData) -> list[str]:

@@ -4,7 +4,9 @@ It shows at once and loads the model registry on a worker thread; paths
 given before that (``open_paths``) wait and are opened when models are ready.
 The work itself lives in small controllers: ``SingleController`` (the image
 view), ``BatchController`` (batches, export, sorting) and ``ModelsController``
-(registry, dropdown, dialogs); this class wires them to actions and widgets.
+(registry, dialogs). They share one :class:`~desktop_app.ui.state.AppState`
+(model, device, image, scope check) and get the views they need; none of
+them holds this window, which only builds the parts and wires actions.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QThreadPool
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from desktop_app import APP_NAME
@@ -29,6 +31,7 @@ from desktop_app.ui.models_controller import ModelsController
 from desktop_app.ui.settings import Settings
 from desktop_app.ui.single_controller import SingleController
 from desktop_app.ui.single_view import SingleView
+from desktop_app.ui.state import AppState
 from desktop_app.ui.status import StatusWidgets
 from desktop_app.ui.thumbnails import ThumbnailCache
 from desktop_app.ui.workers import Task
@@ -40,7 +43,13 @@ class MainWindow(QMainWindow):
         settings: Settings | None = None,
         model_folders: Sequence[str | Path] | None = None,
         parent: QWidget | None = None,
+        *,
+        device: str | None = None,
+        extra_model_folders: Sequence[str | Path] = (),
     ) -> None:
+        """``model_folders`` replaces the usual folders (shipped + remembered); ``extra_model_folders``
+        (``--models-dir``) adds to them; ``device`` (``--device``) overrides the remembered one
+        for this session without being remembered."""
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
         self.settings = settings or Settings()
@@ -51,8 +60,9 @@ class MainWindow(QMainWindow):
         self._temp_dir = tempfile.TemporaryDirectory(prefix="image-classifier-")
         self._pending_paths: list[str] | None = None
 
+        self.state = AppState(device or self.settings.device, self)
         self.actions = create_actions(self)
-        self.model_bar = ModelBar(self.settings.device, self)
+        self.model_bar = ModelBar(self.state, self)
         self.addToolBar(self.model_bar.toolbar(self.actions))
         self.single_view = SingleView(self)
         self.thumbnails = ThumbnailCache(parent=self)
@@ -62,15 +72,27 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.batch_view, "Batch")
         self.setCentralWidget(self.tabs)
         self.status = StatusWidgets(self.statusBar())
-        self.batch = BatchController(self.batch_view, self.actions, self.pool, self.run_task)
+        self.batch = BatchController(self.batch_view, self.actions, self.pool, self.run_task, self.state)
         for action in (self.actions.export, self.actions.sort_folders):
             self.batch_view.add_action_button(action)
         self.batch_view.set_cancel_action(self.actions.cancel)
-        self.single = SingleController(self)
+        self.single = SingleController(self.state, self.single_view, self.status, self.run_task)
         self.prediction_shown = self.single.shown  # the Prediction now on screen in the image view
-        self.models = ModelsController(self, model_folders)
+        self.models = ModelsController(
+            self.state,
+            self.settings,
+            self.model_bar,
+            self.single_view,
+            self.actions,
+            self.pool,
+            self.run_task,
+            self,
+            model_folders,
+            extra_model_folders,
+        )
         self._connect()
         self.setAcceptDrops(True)
+        self.setMinimumSize(640, 480)
         self.resize(1100, 720)
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
@@ -94,12 +116,18 @@ class MainWindow(QMainWindow):
         a.show_image.triggered.connect(lambda: self.tabs.setCurrentWidget(self.single_view))
         a.show_batch.triggered.connect(lambda: self.tabs.setCurrentWidget(self.batch_view))
         a.about.triggered.connect(self.show_about)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.documentation.triggered.connect(self.open_documentation)
         drop = self.single_view.drop_area
         drop.paths_dropped.connect(self.open_paths)
         drop.image_pasted.connect(self.classify_qimage)
         drop.clicked.connect(self.open_image_dialog)
-        self.model_bar.model_changed.connect(self.models.select)
-        self.model_bar.device_changed.connect(self._device_changed)
+        self.state.device_changed.connect(self._remember_device)
+        self.state.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.state.dialog.connect(
+            lambda kind, title, text: (self.warn if kind == "warning" else self.inform)(title, text)
+        )
+        self.models.loaded_signal.connect(self.open_pending)
         self.batch.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.batch.failed.connect(self.warn)
         self.batch.sorted.connect(lambda report, dest: self.inform("Sort into folders", sort_report_text(report, dest)))
@@ -119,7 +147,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def device(self) -> Device:
-        return Device(self.model_bar.device())
+        return Device(self.state.device)
 
     # --- opening things -----------------------------------------------------------------
     def open_paths(self, paths: Sequence[str]) -> None:
@@ -133,12 +161,8 @@ class MainWindow(QMainWindow):
         if len(paths) == 1 and not Path(paths[0]).is_dir():
             self.classify(paths[0])
         else:
-            info = self.models.current
-            if info is None:
-                self.warn("No model", "There is no model to classify with. Add a models folder first (Models menu).")
-                return
             self.tabs.setCurrentWidget(self.batch_view)
-            self.batch.start(paths, info, self.device())
+            self.batch.start(paths)
 
     def open_pending(self) -> None:
         if self._pending_paths:
@@ -185,7 +209,7 @@ class MainWindow(QMainWindow):
     # --- single image -------------------------------------------------------------------
     @property
     def current_path(self) -> str | None:
-        return self.single.current_path
+        return self.state.image
 
     @property
     def last_prediction(self) -> Any:
@@ -193,24 +217,16 @@ class MainWindow(QMainWindow):
 
     def classify(self, path: str) -> None:
         """Show ``path`` in the image view and classify it with the current model."""
-        compare = self.models.compare_dialog
-        if path != self.current_path and compare is not None and compare.isVisible():
-            compare.set_image(path, self.device())
         self.setWindowTitle(f"{Path(path).name} - {APP_NAME}")
         self.tabs.setCurrentWidget(self.single_view)
-        self.actions.compare.setEnabled(bool(self.models.infos))
         self.single.show_image(path)
 
     def reclassify(self) -> None:
         """Classify the current image again (after a model or device change)."""
         self.single.classify()
 
-    def _device_changed(self, device: str) -> None:
+    def _remember_device(self, device: str) -> None:
         self.settings.device = device
-        if self.current_path:
-            self.reclassify()
-        else:
-            self.models.prepare()
 
     # --- batch --------------------------------------------------------------------------
     def export_dialog(self) -> None:
@@ -233,8 +249,20 @@ class MainWindow(QMainWindow):
 
     # --- dialogs ------------------------------------------------------------------------
     def show_compare(self) -> None:
-        if self.current_path is not None:
-            self.models.show_compare(self.current_path, self.device())
+        self.models.show_compare()
+
+    def show_shortcuts(self) -> None:
+        from desktop_app.ui.help_dialog import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self.actions, self)
+        self.shortcuts_dialog.open()
+
+    def open_documentation(self) -> None:
+        from desktop_app.ui.help_dialog import docs_url
+
+        url = docs_url()
+        if url is None or not QDesktopServices.openUrl(url):
+            self.inform("Documentation", "The user guide is docs/app.md in the project's source (README.md links it).")
 
     def show_about(self) -> None:
         from desktop_app.ui.about_dialog import AboutDialog
@@ -254,7 +282,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.batch.cancel()
         self.thumbnails.clear()
-        self.pool.waitForDone(5000)
-        self.thumbnails.wait(2000)
+        # Short waits: a cancelled batch stops within one inference batch; quitting must feel instant.
+        self.pool.waitForDone(400)
+        self.thumbnails.wait(100)
         self._temp_dir.cleanup()
         super().closeEvent(event)

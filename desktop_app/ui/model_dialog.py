@@ -7,8 +7,7 @@ F1, the confusion matrix as a heatmap, and the training recipe.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -26,14 +25,49 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.heatmap import ConfusionHeatmap
+from desktop_app.ui.text import accuracy_text
 
 
-def _fmt(value: Any) -> str:
+def _looks_like_path(text: str) -> bool:
+    return ("/" in text or "\\" in text) and " " not in text
+
+
+def _fmt(key: str, value: Any) -> str:
+    """One training value as text: numbers rounded, lists joined, file paths reduced to the file name
+    (the training machine's folders mean nothing here)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
+        if key.endswith("_s"):
+            return f"{value:,.1f} s"
+        if "accuracy" in key:
+            return accuracy_text(value)
         return f"{value:.4g}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        return ", ".join(_fmt(key, v) for v in value)
+    text = str(value)
+    if _looks_like_path(text):
+        return PurePosixPath(text.replace("\\", "/")).name
+    return text
+
+
+def _nice(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def training_rows(training: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(section, setting, value) rows: top-level values under "Run", every nested dict its own section."""
+    rows = [("Run", _nice(k), _fmt(k, v)) for k, v in training.items() if not isinstance(v, dict)]
+    for key, value in training.items():
+        if isinstance(value, dict):
+            rows += [(_nice(key), _nice(k), _fmt(k, v)) for k, v in value.items() if not isinstance(v, dict)]
+    return rows
 
 
 def _label(text: str) -> QLabel:
@@ -60,7 +94,7 @@ def overview_rows(info: Any) -> list[tuple[str, str]]:
         ("Dataset", info.dataset or "-"),
         ("Input", f"{w} x {h} RGB"),
         ("Classes", f"{info.num_classes}: {', '.join(info.labels)}"),
-        ("Test accuracy", f"{acc * 100:.2f}%" if acc is not None else "not recorded"),
+        ("Test accuracy", accuracy_text(acc) if acc is not None else "not recorded"),
         ("Test loss", f"{loss:.4f}" if isinstance(loss, (int, float)) else "not recorded"),
         ("Test images", f"{n_test:,}" if isinstance(n_test, int) else "-"),
     ]
@@ -74,7 +108,7 @@ def stored_as(info: Any) -> str:
         text = info.stored_as
     full = info.float32_test_accuracy
     if info.stored_as != "float32" and full is not None:
-        text += f" (the float32 model: {full * 100:.2f}% test accuracy)"
+        text += f" (the float32 model: {accuracy_text(full)} test accuracy)"
     return text
 
 
@@ -149,8 +183,21 @@ class ModelDialog(QDialog):
         training = self.info.training or {}
         if not training:
             return _label("This model's file does not record how it was trained.")
-        page = QWidget()
-        form = QFormLayout(page)
-        for key, value in training.items():
-            form.addRow(f"{key.replace('_', ' ').capitalize()}:", _label(_fmt(value)))
-        return page
+        rows = training_rows(training)
+        self.training_table = table = QTableWidget(len(rows), 3)
+        table.setHorizontalHeaderLabels(["Part", "Setting", "Value"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(text)
+                table.setItem(r, c, item)
+        table.verticalHeader().hide()
+        table.setWordWrap(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        table.resizeRowsToContents()
+        header.sectionResized.connect(lambda *_: table.resizeRowsToContents())  # long text wraps, never cut
+        return table

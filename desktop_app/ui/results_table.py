@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QApplication, QStyle
 
 from desktop_app.ui.probability_bars import percent_text
 from desktop_app.ui.signals import emit
@@ -21,8 +22,20 @@ COLUMNS = ("Preview", "File", "Class", "Probability", "Top 3", "Error")
 COL_PREVIEW, COL_FILE, COL_CLASS, COL_PROB, COL_TOP, COL_ERROR = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSURE_TEXT = "unsure"
+ERROR_TEXT = "Error"
 
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def relative_name(path: str | Path, roots: Sequence[Path]) -> str:
+    """``path`` relative to the dropped folder it came from ("cat/0000.jpg"); the file name otherwise."""
+    path = Path(path)
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def top_k_text(top_k: Sequence[tuple[str, float]]) -> str:
@@ -37,6 +50,8 @@ class ResultsModel(QAbstractTableModel):
         self._rows: list[Any] = []
         self._row_of: dict[str, int] = {}
         self.labels: tuple[str, ...] = ()
+        self.roots: list[Path] = []
+        self._error_icon: Any = None
         self._thumbs = thumbnails
         if thumbnails is not None:
             thumbnails.ready.connect(self._thumbnail_ready)
@@ -49,6 +64,11 @@ class ResultsModel(QAbstractTableModel):
         self._row_of = {}
         self.labels = tuple(labels)
         self.endResetModel()
+
+    def set_roots(self, paths: Sequence[str | Path]) -> None:
+        """The folders that were dropped: file names are shown relative to them."""
+        folders = [Path(p) for p in paths if Path(p).is_dir()]
+        self.roots = sorted(folders + [f.resolve() for f in folders], key=lambda f: -len(f.parts))
 
     def add_predictions(self, predictions: Sequence[Any]) -> None:
         if not predictions:
@@ -94,12 +114,15 @@ class ResultsModel(QAbstractTableModel):
             return self._display(pred, col)
         if role == SORT_ROLE:
             return self._sort_key(pred, col, index.row())
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_PREVIEW and self._thumbs is not None and pred.path:
-            return self._thumbs.get(str(pred.path))
+        if role == Qt.ItemDataRole.DecorationRole:
+            if col == COL_PREVIEW and self._thumbs is not None and pred.path:
+                return self._thumbs.get(str(pred.path))
+            if col == COL_CLASS and pred.error:
+                return self._warning_icon()
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_FILE:
                 return str(pred.path or "")
-            if col == COL_ERROR and pred.error:
+            if col in (COL_CLASS, COL_ERROR) and pred.error:
                 return pred.error
             if col == COL_CLASS and pred.ok and pred.unsure:
                 return f"Not confident: best guess {pred.label} ({percent_text(pred.probability)})"
@@ -107,14 +130,18 @@ class ResultsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _display(pred: Any, col: int) -> Any:
+    def _warning_icon(self) -> Any:
+        if self._error_icon is None:
+            self._error_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._error_icon
+
+    def _display(self, pred: Any, col: int) -> Any:
         if col == COL_FILE:
-            return Path(pred.path).name if pred.path else "(pasted image)"
+            return relative_name(pred.path, self.roots) if pred.path else "(pasted image)"
         if col == COL_ERROR:
             return pred.error or ""
         if pred.error:
-            return ""
+            return f"{ERROR_TEXT}: {pred.error}" if col == COL_CLASS else ""
         if col == COL_CLASS:
             return f"{pred.label} ({UNSURE_TEXT})" if pred.unsure else pred.label
         if col == COL_PROB:
@@ -123,12 +150,11 @@ class ResultsModel(QAbstractTableModel):
             return top_k_text(pred.top_k)
         return None
 
-    @staticmethod
-    def _sort_key(pred: Any, col: int, row: int) -> Any:
+    def _sort_key(self, pred: Any, col: int, row: int) -> Any:
         if col == COL_PREVIEW:
             return row
         if col == COL_FILE:
-            return Path(pred.path).name.lower() if pred.path else ""
+            return relative_name(pred.path, self.roots).lower() if pred.path else ""
         if col == COL_CLASS:
             return "" if pred.error else (pred.label or "").lower()
         if col == COL_PROB:
@@ -179,8 +205,15 @@ class ResultsFilter(QSortFilterProxyModel):
         else:
             self.invalidateFilter()
 
+    @property
+    def filtering(self) -> bool:
+        return self._status != "all" or bool(self._label)
+
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
-        pred = self.sourceModel().prediction(source_row)  # type: ignore[attr-defined]
+        return self.accepts(self.sourceModel().prediction(source_row))  # type: ignore[attr-defined]
+
+    def accepts(self, pred: Any) -> bool:
+        """Whether the current filter shows ``pred``."""
         if self._status == "errors" and not pred.error:
             return False
         if self._status == "ok" and (pred.error or pred.unsure):

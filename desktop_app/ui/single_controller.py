@@ -8,7 +8,7 @@ separately so it appears before the model has answered.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
@@ -16,10 +16,10 @@ from PySide6.QtGui import QImage
 from desktop_app.engine.sessions import Device
 from desktop_app.ui.qt_images import read_qimage
 from desktop_app.ui.signals import emit
+from desktop_app.ui.single_view import SingleView
+from desktop_app.ui.state import AppState
+from desktop_app.ui.status import StatusWidgets
 from desktop_app.ui.workers import Task
-
-if TYPE_CHECKING:
-    from desktop_app.ui.main_window import MainWindow
 
 PREVIEW_SIDE = 1600
 
@@ -34,27 +34,44 @@ def classify_one(info: Any, device: Device, path: str) -> tuple[Any, Any, float 
 
 
 class SingleController(QObject):
+    """Classifies ``state.image`` with ``state.model`` on ``state.device``; re-runs when any changes."""
+
     shown = Signal(object)  # the Prediction now on screen
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.view = window.single_view
-        self.current_path: str | None = None
+    def __init__(
+        self, state: AppState, view: SingleView, status: StatusWidgets, run_task: Callable[[Task], None]
+    ) -> None:
+        super().__init__(view)
+        self.state = state
+        self.view = view
+        self.status = status
+        self._run_task = run_task
         self.last_prediction: Any = None
         self._generation = 0
         self._preview_generation = 0
+        state.model_changed.connect(self._settings_changed)
+        state.device_changed.connect(self._settings_changed)
+
+    @property
+    def current_path(self) -> str | None:
+        return self.state.image
 
     def show_image(self, path: str) -> None:
         """Make ``path`` the current image (preview) and classify it."""
-        if path != self.current_path:
-            self.current_path = path
+        if path != self.state.image:
+            self.state.set_image(path)
             self._load_preview(path)
         self.classify()
 
+    def _settings_changed(self, _value: object) -> None:
+        if self.state.image is not None:
+            self.classify()
+        else:
+            self.prepare()
+
     def classify(self) -> None:
         """Classify the current image with the current model and device."""
-        info, path = self.window.models.current, self.current_path
+        info, path = self.state.model, self.state.image
         if path is None:
             return
         if info is None:
@@ -63,10 +80,21 @@ class SingleController(QObject):
         self._generation += 1
         generation = self._generation
         self.view.result.show_message("Classifying...", f"{Path(path).name} with {info.display_name}")
-        task = Task(classify_one, info, self.window.device(), path)
+        task = Task(classify_one, info, self.state.engine_device(), path)
         task.signals.result.connect(lambda result, g=generation, i=info: self._show_prediction(g, i, result))
         task.signals.error.connect(lambda msg, g=generation: g == self._generation and self._failed(msg))
-        self.window.run_task(task)
+        self._run_task(task)
+
+    def prepare(self) -> None:
+        """Open the current model's session in the background so the first image is quick."""
+        if self.state.model is None:
+            return
+        from desktop_app.engine.classifier import get_classifier
+
+        task = Task(get_classifier, self.state.model, self.state.engine_device())
+        task.signals.result.connect(lambda classifier: self.status.show_report(classifier.report, None))
+        task.signals.error.connect(lambda msg: self.state.show_status(f"The model failed to load: {msg}", 10000))
+        self._run_task(task)
 
     def _show_prediction(self, generation: int, info: Any, result: tuple[Any, Any, float | None]) -> None:
         if generation != self._generation:
@@ -74,12 +102,12 @@ class SingleController(QObject):
         prediction, report, ms = result
         self.last_prediction = prediction
         self.view.result.show_prediction(prediction, info.labels)
-        self.window.status.show_report(report, ms)
+        self.status.show_report(report, ms)
         emit(self.shown, prediction)
 
     def _failed(self, message: str) -> None:
         self.view.result.show_message("The model failed", message)
-        self.window.statusBar().showMessage(f"The model failed: {message}", 10000)
+        self.state.show_status(f"The model failed: {message}", 10000)
 
     def _load_preview(self, path: str) -> None:
         self._preview_generation += 1
@@ -88,7 +116,7 @@ class SingleController(QObject):
         self.view.drop_area.set_message(f"Loading {Path(path).name}...")
         task = Task(read_qimage, path, PREVIEW_SIDE)
         task.signals.result.connect(lambda image, g=generation: self._show_preview(g, path, image))
-        self.window.run_task(task)
+        self._run_task(task)
 
     def _show_preview(self, generation: int, path: str, image: QImage) -> None:
         if generation != self._preview_generation:

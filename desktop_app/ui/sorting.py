@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+#: Folder for unsure results when "Sort into folders" is asked to keep them apart (off by default).
+UNSURE_FOLDER = "_unsure"
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 

@@ -33,9 +33,14 @@ def test_folder_batch_with_a_corrupt_file_fills_the_table(qtbot, make_window, ba
     rows, errors, unsure = model.counts()
     assert (rows, errors) == (6, 1)
     by_name = {name: (cls, err) for name, cls, err in _table_rows(window)}
-    assert by_name["broken.jpg"][0] == "" and "broken.jpg" in by_name["broken.jpg"][1]
+    # The reason is readable in the class column (no scrolling right), with a warning icon.
+    assert by_name["broken.jpg"][0].startswith("Error: ") and "broken.jpg" in by_name["broken.jpg"][1]
+    assert by_name["broken.jpg"][1] in by_name["broken.jpg"][0]
+    proxy = window.batch_view.proxy
+    broken_row = next(r for r in range(proxy.rowCount()) if proxy.index(r, COL_FILE).data() == "broken.jpg")
+    assert not proxy.index(broken_row, COL_CLASS).data(Qt.ItemDataRole.DecorationRole).isNull()
     assert by_name["0_red.png"] == ("red", "")
-    assert by_name["deep_blue.jpg"] == ("blue", "")  # found in the sub-folder
+    assert by_name["sub/deep_blue.jpg"] == ("blue", "")  # found in the sub-folder, shown relative to the drop
     assert window.batch_view.progress.value() == window.batch_view.progress.maximum() == 6
     assert "done in" in window.batch_view.progress_label.text()
     assert "1 error" in window.batch_view.progress_label.text()

@@ -1,0 +1,32 @@
+"""Small wording helpers shared by every view, so numbers read the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+#: The classes every CIFAR-10 model of this project knows (named in the empty state).
+CIFAR10_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def plural(n: int, word: str, plural_word: str | None = None) -> str:
+    """ "1 image", "2 images", "1,204 errors"."""
+    return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"
+
+
+def accuracy_text(accuracy: float | None) -> str:
+    """Test accuracy with two decimals ("85.25%"), the one rounding the app uses; "-" when unknown."""
+    return f"{accuracy * 100:.2f}%" if accuracy is not None else "-"
+
+
+def model_title(info: object) -> str:
+    """ "Deep CNN (85.25% test accuracy)" or just the name when not recorded."""
+    acc = getattr(info, "test_accuracy", None)
+    name = getattr(info, "display_name", "")
+    return f"{name} ({accuracy_text(acc)} test accuracy)" if acc is not None else name
+
+
+def classes_text(labels: Sequence[str], limit: int = 12) -> str:
+    """ "airplane, automobile, ... truck" (the first ``limit`` and how many more)."""
+    shown = ", ".join(labels[:limit])
+    more = len(labels) - limit
+    return f"{shown} and {more:,} more" if more > 0 else shown
