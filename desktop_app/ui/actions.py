@@ -103,7 +103,7 @@ def create_actions(window: QMainWindow) -> Actions:
         cancel=_action(
             window, "&Cancel batch", "Esc", "Stop the running batch; finished rows are kept", sp.SP_BrowserStop
         ),
-        quit=_action(window, "&Quit", QKeySequence.StandardKey.Quit, "Close the application"),
+        quit=_action(window, "&Quit", "Ctrl+Q", "Close the application"),
         compare=_action(
             window, "&Compare models", "Ctrl+Shift+C", "Classify the current image with every model, side by side"
         ),

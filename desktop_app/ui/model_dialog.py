@@ -40,7 +40,7 @@ def _fmt(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if key.endswith("_s"):
+        if key.endswith(("_s", "seconds")):
             return f"{value:,.1f} s"
         if "accuracy" in key:
             return accuracy_text(value)
