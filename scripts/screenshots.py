@@ -1,13 +1,17 @@
-"""Write screenshots of the real app: the main window after classifying a real photo, and a finished batch.
+"""Write screenshots of the real app: main window, a filtered batch, Compare models, Model details.
 
     PYTHONPATH=. python scripts/screenshots.py [--models DIR] [--photo FILE] [--out screenshots]
+    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x900x24" python scripts/screenshots.py --docs
 
-Runs offscreen (no display needed) with throw-away settings. Models come from
+Runs offscreen by default (no display needed), or on a real X server such as
+Xvfb when ``QT_QPA_PLATFORM=xcb`` is set; settings are throw-away. Models come from
 ``--models`` or the shipped ``assets/models``; when there are none yet, a demo
 10-class model with the CIFAR-10 labels and *random* weights is generated
 (clearly named "untrained demo"), so the layout can be shown before training.
-Writes ``<out>/main_window.png`` and ``<out>/batch.png``; ``--readme-copy``
-also writes a small (< 150 KB) ``docs/screenshot.png``.
+Writes ``<out>/main_window.png``, ``<out>/batch.png`` (filtered to one
+class), ``<out>/compare.png``, ``<out>/model_details.png`` and
+``<out>/model_training.png``; ``--readme-copy`` also writes a small (< 150 KB)
+``docs/screenshot.png``, and ``--docs`` small copies of all of them in docs/.
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ def small_copy(source: Path, target: Path, width: int = 900, limit: int = 150_00
     from PIL import Image
 
     image = Image.open(source).convert("RGB")
-    for w in (width, 800, 700, 600):
+    for w in dict.fromkeys((width, 800, 700, 600)):
         scaled = image.resize((w, round(image.height * w / image.width)), Image.Resampling.LANCZOS)
         for colours in (256, 128, 64):
             scaled.quantize(colours, dither=Image.Dither.NONE).save(target, optimize=True)
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photo", type=Path, help="photo for the main window (default: a cat from the real photos)")
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     parser.add_argument("--readme-copy", action="store_true", help="also write docs/screenshot.png (< 150 KB)")
+    parser.add_argument("--docs", action="store_true", help="small copies of every screenshot in docs/ (implies --readme-copy)")
+    parser.add_argument("--filter-class", default="cat", help="class the batch screenshot is filtered to (default cat)")
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -120,11 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     window.grab().save(str(main_png))
     print(f"{main_png}: {photo.name} -> {window.last_prediction.label} ({window.last_prediction.probability:.1%})")
 
+    shots = {"screenshot.png": main_png}
+    shots["compare.png"] = grab_compare(app, window, args.out)
+    shots["model_details.png"], shots["model_training.png"] = grab_details(app, window, args.out)
+
     done = []
     window.batch.finished.connect(lambda: done.append(True))
     window.open_paths([str(photo_root)])
     wait_until(app, lambda: bool(done))
     view = window.batch_view
+    index = view.class_filter.findData(args.filter_class)
+    view.class_filter.setCurrentIndex(max(0, index))
     view.table.selectRow(0)
     model = view.model
     wait_until(
@@ -139,14 +151,52 @@ def main(argv: list[str] | None = None) -> int:
     settle(app)
     batch_png = args.out / "batch.png"
     window.grab().save(str(batch_png))
-    print(f"{batch_png}: {model.rowCount()} rows")
-    if args.readme_copy:
-        target = REPO / "docs" / "screenshot.png"
-        target.parent.mkdir(exist_ok=True)
-        small_copy(main_png, target)
-        print(f"{target}: {target.stat().st_size:,} bytes")
+    shots["batch.png"] = batch_png
+    print(f"{batch_png}: {view.summary.text()}")
+    if args.readme_copy or args.docs:
+        for name, source in shots.items() if args.docs else [("screenshot.png", main_png)]:
+            target = REPO / "docs" / name
+            target.parent.mkdir(exist_ok=True)
+            small_copy(source, target, width=min(900, _width(source)))
+            print(f"{target}: {target.stat().st_size:,} bytes")
     window.close()
     return 0
+
+
+def _width(path: Path) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.width
+
+
+def grab_compare(app, window, out: Path) -> Path:  # noqa: ANN001
+    """Compare models on the current image, once every card and the thumbnail are there."""
+    window.show_compare()
+    dialog = window.models.compare_dialog
+    wait_until(app, lambda: dialog._pending == 0 and dialog.thumbnail.pixmap() is not None)
+    settle(app)
+    path = out / "compare.png"
+    dialog.grab().save(str(path))
+    print(f"{path}: {dialog.summary.text()}")
+    dialog.close()
+    return path
+
+
+def grab_details(app, window, out: Path) -> tuple[Path, Path]:  # noqa: ANN001
+    """Model details: the overview tab and the training tab."""
+    window.models.show_details()
+    dialog = window.models._details
+    dialog.resize(760, 620)
+    settle(app)
+    overview = out / "model_details.png"
+    dialog.grab().save(str(overview))
+    dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)
+    settle(app)
+    training = out / "model_training.png"
+    dialog.grab().save(str(training))
+    dialog.close()
+    return overview, training
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
 
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.state import AppState
-from desktop_app.ui.text import model_title
+from desktop_app.ui.text import model_choice_text, model_title
 
 DEVICES = (
     ("Auto", "auto", "CUDA when available, else the CPU"),
@@ -47,7 +47,7 @@ class ModelBar(QObject):
         self._cuda_notice_shown = False
         self.model_combo = QComboBox(parent)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(22)
+        self.model_combo.setMinimumContentsLength(30)  # fixed width: the tool bar fits 800 px
         self.model_combo.setToolTip("The model that classifies the images; switching re-classifies the current image")
         self.model_combo.setAccessibleName("Model")
         self.model_combo.addItem("Loading models...")
@@ -94,10 +94,9 @@ class ModelBar(QObject):
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for info in infos:
-            self.model_combo.addItem(model_title(info), str(info.path))
-            self.model_combo.setItemData(
-                self.model_combo.count() - 1, info.description or str(info.path), Qt.ItemDataRole.ToolTipRole
-            )
+            self.model_combo.addItem(model_choice_text(info), str(info.path))
+            tip = model_title(info) + (f"\n{info.description}" if info.description else f"\n{info.path}")
+            self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.model_combo.setEnabled(bool(infos))
         if not infos:
             self.model_combo.addItem("No models found")

@@ -50,6 +50,10 @@ def _fmt(key: str, value: Any) -> str:
     if isinstance(value, list):
         if not value:
             return "none"
+        numbers = sorted(v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool))
+        if len(value) > 8 and len(numbers) == len(value):  # e.g. seconds per epoch: a summary, not 200 numbers
+            low, mid, high = (_fmt(key, float(v)) for v in (numbers[0], numbers[len(numbers) // 2], numbers[-1]))
+            return f"{len(value)} values: min {low}, median {mid}, max {high}"
         return ", ".join(_fmt(key, v) for v in value)
     text = str(value)
     if _looks_like_path(text):
@@ -58,7 +62,8 @@ def _fmt(key: str, value: Any) -> str:
 
 
 def _nice(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+    """ "time_budget_s" -> "Time budget" (the unit goes with the value)."""
+    return key.removesuffix("_s").replace("_", " ").capitalize()
 
 
 def training_rows(training: dict[str, Any]) -> list[tuple[str, str, str]]:

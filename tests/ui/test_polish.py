@@ -162,6 +162,8 @@ def test_compare_cards_are_aligned_with_a_thumbnail(qtbot, make_window, images) 
     with qtbot.waitSignal(dialog.all_done, timeout=10000):
         pass
     qtbot.waitUntil(lambda: dialog.thumbnail.pixmap() is not None and not dialog.thumbnail.pixmap().isNull())
+    for card in dialog.cards:
+        card.layout().activate()  # apply pending layout requests before measuring
     tops = {card.bars.mapTo(dialog, card.bars.rect().topLeft()).y() for card in dialog.cards}
     assert len(dialog.cards) == 2 and len(tops) == 1  # bars start at the same height
     assert all("\n" not in card.title.text() and not card.title.wordWrap() for card in dialog.cards)
@@ -175,7 +177,8 @@ def test_accuracy_is_rounded_the_same_everywhere(qtbot, make_window, tmp_path, i
     meta["metrics"]["test_accuracy"] = 0.8525
     make_classifier(tmp_path / "m" / "exact.onnx", metadata=meta)
     window = make_window([tmp_path / "m"])
-    assert window.model_bar.model_combo.currentText() == "Exact (85.25% test accuracy)"
+    assert window.model_bar.model_combo.currentText() == "Exact (85.25%)"
+    assert window.model_bar.model_combo.itemData(0, 3).startswith("Exact (85.25% test accuracy)")
     assert dict(overview_rows(window.state.model))["Test accuracy"] == "85.25%"
     window.state.set_image(str(images["red"]))
     window.models.show_compare()
@@ -197,8 +200,10 @@ def test_training_tab_is_a_readable_table_without_internal_paths() -> None:
     }
     rows = {(part, key): value for part, key, value in training_rows(training)}
     assert rows[("Run", "Backbone weights")] == "efficientnet-lite0-57934424.pth"
-    assert rows[("Run", "Duration s")] == "196.0 s"
+    assert rows[("Run", "Duration")] == "196.0 s"
     assert rows[("Run", "Epoch seconds")] == "69.7 s, 12.1 s"
+    long = {(p, k): v for p, k, v in training_rows({"epoch_seconds": [30.0] + [1.0] * 198 + [0.5]})}
+    assert long[("Run", "Epoch seconds")] == "200 values: min 0.5 s, median 1.0 s, max 30.0 s"
     assert rows[("Recipe", "Batch size")] == "128" and rows[("Recipe", "Flip")] == "yes"
     assert rows[("Recipe", "Why")] == ("A long sentence " * 20)  # whole, never cut
     assert rows[("Calibration", "Temperature")] == "0.7153"

@@ -9,7 +9,7 @@ from tests.model_factory import colour_metadata, make_classifier
 def test_settings_persist_across_window_re_creation(qtbot, make_window, two_models, tmp_path) -> None:  # noqa: ANN001
     window = make_window()
     combo = window.model_bar.model_combo
-    combo.setCurrentIndex(combo.findText("Colour B (swapped) (50.00% test accuracy)"))
+    combo.setCurrentIndex(combo.findText("Colour B (swapped) (50.00%)"))
     window.model_bar.device_combo.setCurrentIndex(window.model_bar.device_combo.findData("cpu"))
     window.resize(640, 480)  # inside the 800 x 600 offscreen screen
     window.settings.set_last_dir("folder", tmp_path)

@@ -60,8 +60,8 @@ def test_switching_model_reclassifies_and_updates_bars(qtbot, make_window, image
     before = window.single_view.result.bars.values()
     combo = window.model_bar.model_combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "Colour A (90.00% test accuracy)",
-        "Colour B (swapped) (50.00% test accuracy)",
+        "Colour A (90.00%)",
+        "Colour B (swapped) (50.00%)",
     ]
     with qtbot.waitSignal(window.prediction_shown, timeout=10000) as blocker:
         combo.setCurrentIndex(1)
@@ -183,7 +183,7 @@ def test_add_models_folder_lists_refused_files(qtbot, make_window, tmp_path) -> 
     assert [info.display_name for info in added] == ["My model"]
     assert [p.name for p, _ in refused] == ["nolabels.onnx"]
     combo = window.model_bar.model_combo
-    assert combo.count() == 3 and combo.currentText() == "My model (90.00% test accuracy)"
+    assert combo.count() == 3 and combo.currentText() == "My model (90.00%)"
     text = folder_report_text(extra, added, refused)
     assert "nolabels.onnx: metadata has no 'labels'" in text
     assert str(extra.resolve()) in window.settings.model_folders
