@@ -15,16 +15,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.ui.heatmap import ConfusionHeatmap
+from desktop_app.ui.tables import text_table
 from desktop_app.ui.text import accuracy_text
 
 
@@ -160,18 +158,10 @@ class ModelDialog(QDialog):
 
     def _per_class(self) -> QWidget:
         rows = per_class_rows(self.info)
-        self.per_class_table = table = QTableWidget(len(rows), 5)
-        table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Test images"])
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                if c:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                table.setItem(r, c, item)
-        table.verticalHeader().hide()
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        return table
+        self.per_class_table = text_table(
+            ["Class", "Precision", "Recall", "F1", "Test images"], rows, right_aligned_from=1
+        )
+        return self.per_class_table
 
     def _confusion(self) -> QWidget:
         matrix = (self.info.metrics or {}).get("confusion_matrix")
@@ -189,20 +179,5 @@ class ModelDialog(QDialog):
         if not training:
             return _label("This model's file does not record how it was trained.")
         rows = training_rows(training)
-        self.training_table = table = QTableWidget(len(rows), 3)
-        table.setHorizontalHeaderLabels(["Part", "Setting", "Value"])
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                item.setToolTip(text)
-                table.setItem(r, c, item)
-        table.verticalHeader().hide()
-        table.setWordWrap(True)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        table.resizeRowsToContents()
-        header.sectionResized.connect(lambda *_: table.resizeRowsToContents())  # long text wraps, never cut
-        return table
+        self.training_table = text_table(["Part", "Setting", "Value"], rows, stretch_last_only=True)
+        return self.training_table

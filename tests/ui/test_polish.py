@@ -7,7 +7,6 @@ import inspect
 import time
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from PySide6.QtCore import QItemSelectionModel
 
