@@ -16,6 +16,7 @@ class SingleView(QWidget):
         super().__init__(parent)
         self.drop_area = DropArea(self)
         self.result = ResultPanel(self)
+        self.result.setMinimumWidth(220)  # the bars never get clipped by the splitter
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.drop_area)
         self.splitter.addWidget(self.result)

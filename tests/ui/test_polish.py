@@ -138,6 +138,21 @@ def test_device_from_the_command_line_is_used_but_not_remembered(qtbot, two_mode
     window.close()
 
 
+def test_models_dir_from_the_command_line_adds_to_the_usual_folders(qtbot, two_models) -> None:  # noqa: ANN001
+    from desktop_app.engine.registry import shipped_models_dir
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import Settings
+
+    window = MainWindow(Settings(), extra_model_folders=[two_models])
+    qtbot.addWidget(window)
+    assert window.models.folders() == [shipped_models_dir(), two_models]
+    with qtbot.waitSignal(window.models.loaded_signal, timeout=20000):
+        window.show()
+    assert {"Colour A", "Colour B (swapped)"} <= {info.display_name for info in window.state.models}
+    assert Settings().model_folders == []  # used, not remembered
+    window.close()
+
+
 # --- compare, details, rounding ------------------------------------------------------------
 def test_compare_shows_one_message_for_an_unreadable_file(qtbot, make_window, tmp_path) -> None:  # noqa: ANN001
     broken = tmp_path / "broken.jpg"

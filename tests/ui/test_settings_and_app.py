@@ -81,3 +81,16 @@ def test_first_start_selects_the_most_accurate_model(qtbot, make_window, tmp_pat
     assert window.model_bar.model_combo.itemText(0).startswith("A weak")
     assert window.models.current.display_name == "B strong"
     assert window.settings.model_path == str(folder / "b.onnx")
+
+
+def test_start_takes_the_command_line_device_and_models_dirs(qtbot, two_models, images) -> None:  # noqa: ANN001
+    """``image-classifier --device cpu --models-dir DIR PHOTO`` reaches the window."""
+    from desktop_app.ui import app as app_module
+
+    window = app_module.start([str(images["red"])], device="cpu", models_dirs=[str(two_models)])
+    qtbot.addWidget(window)
+    assert window.state.device == "cpu" and window.model_bar.device() == "cpu"
+    assert window.models.folders()[-1] == two_models
+    qtbot.waitUntil(lambda: window.last_prediction is not None, timeout=20000)
+    assert window.status.provider.text() == "Running on CPU"
+    window.close()
