@@ -8,7 +8,9 @@
 
 Exit codes: 0 everything classified; 1 some files failed (the others are
 still classified and written); 2 usage error; 3 no usable model; 130
-interrupted (finished rows are kept). Qt is imported only when the GUI starts.
+interrupted (finished rows are kept); 4 the window cannot start because
+system libraries are missing (Linux; the message names the packages). Qt is
+imported only when the GUI starts.
 """
 
 from __future__ import annotations
@@ -216,6 +218,11 @@ def _summary(done: int, failed: int, destination: Path | None, interrupted: bool
 
 def run_gui(paths: list[str]) -> int:
     """Start the PySide6 app (imported only now, so headless use never loads Qt)."""
+    from desktop_app.platform_check import EXIT_MISSING_LIBRARIES, check_gui_libraries
+
+    if problem := check_gui_libraries():  # instead of Qt's abort on a Linux without the xcb libraries
+        print(problem, file=sys.stderr)
+        return EXIT_MISSING_LIBRARIES
     try:
         from desktop_app.ui.app import run
     except ImportError as exc:
