@@ -24,8 +24,6 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from desktop_app import __version__
-
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 COMMANDS = ("classify", "models")
 
@@ -33,7 +31,17 @@ COMMANDS = ("classify", "models")
 def _version_text() -> str:
     import onnxruntime
 
+    from desktop_app import __version__
+
     return f"image-classifier {__version__} (onnxruntime {onnxruntime.__version__})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, worked out only when asked (reading it costs every other command ~50 ms)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        print(_version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="image-classifier",
         description="Classify images with ONNX models. Without a command, opens the GUI (with any image paths given).",
     )
-    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (providers, models)")
     parser.add_argument("--self-test", action="store_true", help="classify the shipped samples with every shipped model")
     parser.add_argument("--device", dest="global_device", choices=("auto", "cpu", "cuda"), default=None,
