@@ -1,10 +1,61 @@
-"""CIFAR-10 from ``keras.datasets`` (downloads once; for users who are online)."""
+"""CIFAR-10 from ``keras.datasets`` (downloads once; for users who are online), and where a local copy is.
+
+Every command that takes ``--data PATH`` reads its default from the
+``CIFAR10_DATA`` environment variable (a folder or ``.tar.gz`` laid out
+``train|test/<class>/<image>``); without either, training downloads CIFAR-10
+with Keras. ``cifar-train jpeg-copy OUT`` writes such a folder from the Keras
+download (:func:`write_jpeg_copy`).
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 
 CIFAR10_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+#: The environment variable that names the CIFAR-10 copy when ``--data`` is not given.
+DATA_ENV = "CIFAR10_DATA"
+#: How the JPEG copy the shipped models were measured on was written (its README.txt).
+JPEG_QUALITY = 75
+
+
+def default_data() -> Path | None:
+    """``$CIFAR10_DATA`` as a path, or None (then training uses the Keras download)."""
+    value = os.environ.get(DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def data_help(fallback: str) -> str:
+    """The ``--data`` help text, the same in every command."""
+    return (f"CIFAR-10 folder or .tar.gz laid out train|test/<class>/<image> (default: ${DATA_ENV}, "
+            f"else {fallback})")
+
+
+def write_jpeg_copy(out: str | Path, splits: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> int:
+    """Write ``out/<split>/<class>/NNNN.jpg`` (quality 75, like the copy the shipped models were measured on).
+
+    ``splits``: ``{"train": (x, y), "test": (x, y)}`` uint8 images and label
+    indices; default: the Keras download. Returns the number of files written.
+    """
+    from PIL import Image
+
+    if splits is None:
+        x_train, y_train, x_test, y_test = load_keras_cifar10()
+        splits = {"train": (x_train, y_train), "test": (x_test, y_test)}
+    out = Path(out)
+    written = 0
+    for split, (images, labels) in splits.items():
+        counts: dict[int, int] = {}
+        for image, label in zip(images, np.asarray(labels).reshape(-1)):
+            index = counts.get(int(label), 0)
+            counts[int(label)] = index + 1
+            folder = out / split / CIFAR10_LABELS[int(label)]
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.asarray(image, dtype=np.uint8)).save(folder / f"{index:04d}.jpg", quality=JPEG_QUALITY)
+            written += 1
+    return written
 
 
 def load_keras_cifar10() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
