@@ -47,6 +47,10 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libglib-2.0.so.0": ("libglib2.0-0", "glib2"),
     "libgthread-2.0.so.0": ("libglib2.0-0", "glib2"),
     "libdbus-1.so.3": ("libdbus-1-3", "dbus-libs"),
+    # the Wayland plugins the bundle also carries (packaging/check_bundle.py checks every plugin)
+    "libwayland-client.so.0": ("libwayland-client0", "libwayland-client"),
+    "libwayland-cursor.so.0": ("libwayland-cursor0", "libwayland-cursor"),
+    "libwayland-egl.so.1": ("libwayland-egl1", "libwayland-egl"),
 }
 #: Exit code of the GUI when these libraries are missing (beside the CLI's 0/1/2/3/130).
 EXIT_MISSING_LIBRARIES = 4
