@@ -8,8 +8,8 @@
 
 Exit codes: 0 everything classified; 1 some files failed (the others are
 still classified and written); 2 usage error; 3 no usable model; 130
-interrupted (finished rows are kept); 4 the window cannot start because
-system libraries are missing (Linux; the message names the packages). Qt is
+interrupted (finished rows are kept); 4 the window cannot start (Linux:
+system libraries or the display missing; the message says which). Qt is
 imported only when the GUI starts.
 """
 

@@ -52,7 +52,7 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libwayland-cursor.so.0": ("libwayland-cursor0", "libwayland-cursor"),
     "libwayland-egl.so.1": ("libwayland-egl1", "libwayland-egl"),
 }
-#: Exit code of the GUI when these libraries are missing (beside the CLI's 0/1/2/3/130).
+#: Exit code of the GUI when these libraries or the display are missing (beside the CLI's 0/1/2/3/130).
 EXIT_MISSING_LIBRARIES = 4
 
 _NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found", re.MULTILINE)
@@ -119,7 +119,8 @@ def install_hint(missing: Iterable[str]) -> str:
 
 
 def check_gui_libraries() -> str | None:
-    """On Linux with the xcb platform: the install message when libraries are missing, else None.
+    """On Linux with the xcb platform: the install message when libraries are missing, or the
+    no-display message (Qt would abort on either); else None.
 
     Skipped (None) off Linux, when ``QT_QPA_PLATFORM`` names another platform
     (offscreen, wayland), without ``ldd``, or when the plugin is not found
@@ -135,4 +136,9 @@ def check_gui_libraries() -> str | None:
     if ldd is None or qt is None:
         return None
     missing = unresolved(xcb_files(qt), ldd)
-    return install_hint(missing) if missing else None
+    if missing:
+        return install_hint(missing)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return ("error: the window cannot start: no display (DISPLAY is not set). Start it from a desktop "
+                "session, or use the command line: image-classifier classify PATH...")
+    return None

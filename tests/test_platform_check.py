@@ -62,6 +62,13 @@ def test_check_skipped_for_other_platforms(fake_ldd: Path, monkeypatch: pytest.M
         assert platform_check.check_gui_libraries() is None
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     assert "libxcb-icccm4" in (platform_check.check_gui_libraries() or "")
+    monkeypatch.setattr(platform_check, "xcb_files", lambda qt: [])  # every library resolves
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert "no display (DISPLAY is not set)" in (platform_check.check_gui_libraries() or "")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert platform_check.check_gui_libraries() is None
+    monkeypatch.setattr(platform_check, "xcb_files", lambda qt: [Path(__file__)])
     monkeypatch.delenv("QT_QPA_PLATFORM")
     assert "libxcb-icccm4" in (platform_check.check_gui_libraries() or "")
 
