@@ -18,7 +18,7 @@ COMMANDS = ("export", "check", "info", "reduce")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from training.data.cifar import data_help, default_data
+    from training.data_source import data_help, default_data
 
     parser = argparse.ArgumentParser(
         prog="cifar-export",

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from desktop_app.engine.contract import ModelContractError, read_model_info  # noqa: E402
 from export.data import load_split  # noqa: E402
 from export.evaluate import evaluate  # noqa: E402
-from training.data.cifar import DATA_ENV, data_help, default_data  # noqa: E402
+from training.data_source import DATA_ENV, data_help, default_data  # noqa: E402
 
 NO_DATA = (
     "error: no CIFAR-10 test images: pass --data PATH or set {env}=PATH (a folder or .tar.gz laid out "

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from training.data.cifar import default_data, data_help
+from training.data_source import data_help, default_data
 from training.models import MODEL_NAMES, get_spec
 
 EXIT_USAGE = 2
@@ -130,7 +130,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _jpeg_copy(args: argparse.Namespace) -> int:
-    from training.data.cifar import DATA_ENV, write_jpeg_copy
+    from training.data.cifar import write_jpeg_copy
+    from training.data_source import DATA_ENV
 
     count = write_jpeg_copy(args.out)
     print(f"wrote {count} JPEGs to {args.out}; use it with --data {args.out} or {DATA_ENV}={args.out}")

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.data.cifar import CIFAR10_LABELS, DATA_ENV, default_data, write_jpeg_copy
+from training.data.cifar import CIFAR10_LABELS, write_jpeg_copy
+from training.data_source import DATA_ENV, default_data
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,3 +67,14 @@ def test_no_user_facing_command_or_default_points_into_the_workspace() -> None:
         if "../shared" in text or '"shared"' in text:
             offenders.append(str(file.relative_to(REPO)))
     assert offenders == []
+
+
+def test_export_check_needs_only_the_runtime() -> None:
+    """``python -m export check`` builds its --data option without importing training.data (tqdm, decoders)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from export.cli import _parser; _parser(); "
+            "sys.exit(sorted(m for m in ('training.data', 'tqdm', 'tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -1,36 +1,20 @@
-"""CIFAR-10 from ``keras.datasets`` (downloads once; for users who are online), and where a local copy is.
+"""CIFAR-10 from ``keras.datasets`` (downloads once; for users who are online).
 
-Every command that takes ``--data PATH`` reads its default from the
-``CIFAR10_DATA`` environment variable (a folder or ``.tar.gz`` laid out
-``train|test/<class>/<image>``); without either, training downloads CIFAR-10
-with Keras. ``cifar-train jpeg-copy OUT`` writes such a folder from the Keras
-download (:func:`write_jpeg_copy`).
+Commands read a local copy from ``--data`` or ``$CIFAR10_DATA``
+(:mod:`training.data_source`); without either, training downloads CIFAR-10
+with Keras. ``cifar-train jpeg-copy OUT`` writes that download as a JPEG
+folder (:func:`write_jpeg_copy`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 CIFAR10_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-#: The environment variable that names the CIFAR-10 copy when ``--data`` is not given.
-DATA_ENV = "CIFAR10_DATA"
 #: How the JPEG copy the shipped models were measured on was written (its README.txt).
 JPEG_QUALITY = 75
-
-
-def default_data() -> Path | None:
-    """``$CIFAR10_DATA`` as a path, or None (then training uses the Keras download)."""
-    value = os.environ.get(DATA_ENV, "").strip()
-    return Path(value).expanduser() if value else None
-
-
-def data_help(fallback: str) -> str:
-    """The ``--data`` help text, the same in every command."""
-    return (f"CIFAR-10 folder or .tar.gz laid out train|test/<class>/<image> (default: ${DATA_ENV}, "
-            f"else {fallback})")
 
 
 def write_jpeg_copy(out: str | Path, splits: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> int:
