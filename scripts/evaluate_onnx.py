@@ -26,8 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_app.engine.contract import ModelContractError, read_model_info  # noqa: E402
-from export.data import load_split  # noqa: E402
-from export.evaluate import evaluate  # noqa: E402
 from training.data_source import DATA_ENV, data_help, default_data  # noqa: E402
 
 NO_DATA = (
@@ -48,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def evaluate_file(path: Path, data: Path, limit: int | None, tolerance: float) -> bool:
     """Print one file's accuracy and loss beside its metadata; return whether it reproduces it."""
+    from export.data import load_split  # the training extra (tqdm, the dataset decoders)
+    from export.evaluate import evaluate
+
     info = read_model_info(path)
     start = time.perf_counter()
     images, targets = load_split(data, info.labels, split="test", limit=limit, size=info.input_size)
@@ -73,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.data is None:
         print(NO_DATA.format(env=DATA_ENV), file=sys.stderr)
+        return 2
+    try:
+        import export.data  # noqa: F401
+    except ModuleNotFoundError as exc:
+        print(f"error: this script needs the training extra (pip install -e \".[training]\"): {exc}", file=sys.stderr)
         return 2
     ok = True
     for path in args.files:
