@@ -79,3 +79,23 @@ def test_export_check_needs_only_the_runtime() -> None:
             "print(loaded); sys.exit(1 if loaded else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_offline_keras_download_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Without data and without a network, training and jpeg-copy end with one line, not Keras' traceback."""
+    import sys
+    import types
+
+    from training.cli import main
+
+    def offline():  # type: ignore[no-untyped-def]
+        raise Exception("URL fetch failure on https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz")
+
+    fake = types.ModuleType("keras")
+    fake.datasets = types.SimpleNamespace(cifar10=types.SimpleNamespace(load_data=offline))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keras", fake)
+    assert main(["jpeg-copy", str(tmp_path / "copy")]) == 2
+    err = capsys.readouterr().err
+    assert "CIFAR-10 could not be downloaded by Keras (URL fetch failure" in err
+    assert "--data PATH or CIFAR10_DATA=PATH" in err

@@ -43,10 +43,19 @@ def write_jpeg_copy(out: str | Path, splits: dict[str, tuple[np.ndarray, np.ndar
 
 
 def load_keras_cifar10() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, y_train, x_test, y_test) as uint8 images and int32 labels."""
+    """(x_train, y_train, x_test, y_test) as uint8 images and int32 labels.
+
+    Raises ``FileNotFoundError`` saying what to do when the download fails (offline).
+    """
     import keras
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+    except Exception as exc:  # Keras raises a bare Exception for a failed fetch
+        raise FileNotFoundError(
+            f"CIFAR-10 could not be downloaded by Keras ({exc}); connect to the network once, "
+            "or give a local copy with --data PATH or CIFAR10_DATA=PATH"
+        ) from exc
     return (
         x_train.astype(np.uint8),
         y_train.reshape(-1).astype(np.int32),
