@@ -124,13 +124,13 @@ def unresolved_plugin_libraries(bundle: Path) -> dict[str, list[str]]:
     return found
 
 
-def plugin_library_report(unresolved: dict[str, list[str]]) -> list[str]:
-    """One line per plugin, then the packages that provide the missing libraries."""
+def plugin_library_report(unresolved: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(one line per plugin, the install lines for the packages that provide the missing libraries)."""
     from desktop_app.platform_check import install_hint
 
     lines = [f"{plugin}: {', '.join(names)} not found" for plugin, names in unresolved.items()]
     every = list(dict.fromkeys(name for names in unresolved.values() for name in names))
-    return lines + [line for line in install_hint(every).splitlines()[1:-1]]
+    return lines, [line.strip() for line in install_hint(every).splitlines()[1:-1]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,16 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     if size > args.budget_mb:
         problems.append(f"size {size:.1f} MiB is over the {args.budget_mb:.0f} MiB budget")
     unresolved = unresolved_plugin_libraries(bundle) if bundle.is_dir() else {}
+    hints: list[str] = []
     if unresolved:
-        report = plugin_library_report(unresolved)
+        report, hints = plugin_library_report(unresolved)
         if args.require_plugin_libraries:
             problems += [f"Qt plugin library {line}" for line in report]
         else:
             print("WARNING: Qt plugins that cannot load here (their libraries are neither bundled nor installed):\n  "
-                  + "\n  ".join(report))
+                  + "\n  ".join(report + hints))
     for problem in problems:
         print(f"FAIL {problem}")
     if problems:
+        if hints and args.require_plugin_libraries:
+            print("Install the missing libraries, then rebuild:\n  " + "\n  ".join(hints))
         return 1
     print("OK: no TensorFlow/Keras/tf2onnx/onnx/torch/matplotlib/jax/tkinter or unused Qt module in the bundle")
     return 0

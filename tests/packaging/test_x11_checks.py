@@ -41,9 +41,9 @@ def fake_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_unresolved_plugin_libraries_are_listed_with_packages(check_module, fake_bundle: Path) -> None:
     unresolved = check_module.unresolved_plugin_libraries(fake_bundle)
     assert unresolved == {"PySide6/Qt/plugins/platforms/libqwayland.so": ["libwayland-cursor.so.0"]}
-    report = check_module.plugin_library_report(unresolved)
-    assert report[0] == "PySide6/Qt/plugins/platforms/libqwayland.so: libwayland-cursor.so.0 not found"
-    assert any("apt-get install libwayland-cursor0" in line for line in report)
+    report, hints = check_module.plugin_library_report(unresolved)
+    assert report == ["PySide6/Qt/plugins/platforms/libqwayland.so: libwayland-cursor.so.0 not found"]
+    assert hints[0] == "Debian/Ubuntu:  sudo apt-get install libwayland-cursor0"
 
 
 def test_check_bundle_fails_on_them_only_when_required(fake_bundle: Path) -> None:
@@ -55,6 +55,8 @@ def test_check_bundle_fails_on_them_only_when_required(fake_bundle: Path) -> Non
                               env=os.environ)
     assert required.returncode == 1
     assert "FAIL Qt plugin library PySide6/Qt/plugins/platforms/libqwayland.so: libwayland-cursor.so.0" in required.stdout
+    assert "Install the missing libraries, then rebuild:\n  Debian/Ubuntu:  sudo apt-get install libwayland-cursor0" \
+        in required.stdout
 
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool")
