@@ -8,7 +8,9 @@
 
 Exit codes: 0 everything classified; 1 some files failed (the others are
 still classified and written); 2 usage error; 3 no usable model; 130
-interrupted (finished rows are kept). Qt is imported only when the GUI starts.
+interrupted (finished rows are kept); 4 the window cannot start (Linux:
+system libraries or the display missing; the message says which). Qt is
+imported only when the GUI starts.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from desktop_app import __version__
-
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 COMMANDS = ("classify", "models")
 
@@ -31,7 +31,17 @@ COMMANDS = ("classify", "models")
 def _version_text() -> str:
     import onnxruntime
 
+    from desktop_app import __version__
+
     return f"image-classifier {__version__} (onnxruntime {onnxruntime.__version__})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, worked out only when asked (reading it costs every other command ~50 ms)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        print(_version_text())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="image-classifier",
         description="Classify images with ONNX models. Without a command, opens the GUI (with any image paths given).",
     )
-    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (providers, models)")
     parser.add_argument("--self-test", action="store_true", help="classify the shipped samples with every shipped model")
     parser.add_argument("--device", dest="global_device", choices=("auto", "cpu", "cuda"), default=None,
@@ -216,6 +226,11 @@ def _summary(done: int, failed: int, destination: Path | None, interrupted: bool
 
 def run_gui(paths: list[str], *, device: str | None = None, models_dirs: Sequence[str] = ()) -> int:
     """Start the PySide6 app (imported only now, so headless use never loads Qt)."""
+    from desktop_app.platform_check import EXIT_MISSING_LIBRARIES, check_gui_libraries
+
+    if problem := check_gui_libraries():  # instead of Qt's abort on a Linux without the xcb libraries
+        print(problem, file=sys.stderr)
+        return EXIT_MISSING_LIBRARIES
     try:
         from desktop_app.ui.app import run
     except ImportError as exc:

@@ -18,6 +18,8 @@ COMMANDS = ("export", "check", "info", "reduce")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from training.data_source import data_help, default_data
+
     parser = argparse.ArgumentParser(
         prog="cifar-export",
         description="Export Keras models to contract-following ONNX files.",
@@ -30,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, type=Path, help="ONNX file to write, e.g. assets/models/deep_cnn.onnx")
     exp.add_argument("--model", dest="model_name", help="architecture name for a .weights.h5 (see training.models)")
     exp.add_argument("--report", type=Path, help="report.json to describe the model (default: the run folder's)")
-    exp.add_argument("--data", type=Path, help="CIFAR-10 JPEG tar.gz or folder: real images for parity/calibration")
+    exp.add_argument("--data", type=Path, default=default_data(),
+                     help=data_help("generated images") + ": real images for parity/calibration")
     exp.add_argument("--reduce", choices=("none", "float16", "int8"), default="none", help="write a size-reduced file")
     exp.add_argument("--tiny", action="store_true", default=None,
                      help="the weights are of the test-size (tiny=True) architecture (default: from the report)")
@@ -46,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     red.add_argument("file", type=Path)
     red.add_argument("--method", choices=("float16", "int8"), required=True)
     red.add_argument("--out", type=Path, required=True)
-    red.add_argument("--data", type=Path, help="CIFAR-10 data: int8 calibration (train) and the comparison (test)")
+    red.add_argument("--data", type=Path, default=default_data(),
+                     help=data_help("generated images") + ": int8 calibration (train) and the comparison (test)")
     red.add_argument("--limit", type=int, default=2000, help="test images for the comparison (default 2000, 0 = all)")
     red.add_argument("--update-metrics", action="store_true",
                      help="store the variant's own test metrics in its metadata (needs --data)")

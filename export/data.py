@@ -19,9 +19,6 @@ import numpy as np
 from training.data.decode import decode_files
 from training.data.layout import SPLITS, list_dataset
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
-
-
 def load_split(
     path: str | Path,
     labels: Sequence[str],

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # desktop_app.platform_check (Qt-free)
+
 BUDGET_MB = 250.0
 EXE_NAME = "image-classifier"
 
@@ -104,22 +106,39 @@ def missing_parts(files: list[str]) -> list[str]:
     return [what for what, pattern in required.items() if not any(re.search(pattern, f) for f in files)]
 
 
-def unresolved_xcb_libraries(bundle: Path) -> list[str]:
-    """Libraries Qt's X11 plugin needs that are neither bundled nor installed (Linux; ldd)."""
+def unresolved_plugin_libraries(bundle: Path) -> dict[str, list[str]]:
+    """Bundled Qt plugin (relative path) -> the libraries ``ldd`` finds neither bundled nor installed (Linux)."""
+    from desktop_app.platform_check import missing_libraries
+
     internal = bundle / "_internal"
-    plugin = internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
-    if not sys.platform.startswith("linux") or not plugin.is_file() or shutil.which("ldd") is None:
-        return []
-    search = f"{internal}:{internal / 'PySide6' / 'Qt' / 'lib'}"
-    result = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True,
-                            env=dict(os.environ, LD_LIBRARY_PATH=search))
-    return sorted({line.split()[0] for line in result.stdout.splitlines() if "not found" in line})
+    plugins = sorted((internal / "PySide6" / "Qt" / "plugins").rglob("*.so"))
+    if not sys.platform.startswith("linux") or shutil.which("ldd") is None:
+        return {}
+    env = dict(os.environ, LD_LIBRARY_PATH=f"{internal}:{internal / 'PySide6' / 'Qt' / 'lib'}")
+    found = {}
+    for plugin in plugins:
+        result = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True, env=env, timeout=60)
+        missing = missing_libraries(result.stdout)
+        if missing:
+            found[plugin.relative_to(internal).as_posix()] = missing
+    return found
+
+
+def plugin_library_report(unresolved: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(one line per plugin, the install lines for the packages that provide the missing libraries)."""
+    from desktop_app.platform_check import install_hint
+
+    lines = [f"{plugin}: {', '.join(names)} not found" for plugin, names in unresolved.items()]
+    every = list(dict.fromkeys(name for names in unresolved.values() for name in names))
+    return lines, [line.strip() for line in install_hint(every).splitlines()[1:-1]]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, help="the one-folder build, e.g. dist/ImageClassifier")
     parser.add_argument("--budget-mb", type=float, default=BUDGET_MB)
+    parser.add_argument("--require-plugin-libraries", action="store_true",
+                        help="fail (not only warn) when a bundled Qt plugin's library is missing (CI)")
     args = parser.parse_args(argv)
 
     bundle: Path = args.bundle
@@ -139,13 +158,20 @@ def main(argv: list[str] | None = None) -> int:
     problems += [f"forbidden: {name}" for name in forbidden_hits(files + modules)]
     if size > args.budget_mb:
         problems.append(f"size {size:.1f} MiB is over the {args.budget_mb:.0f} MiB budget")
-    unresolved = unresolved_xcb_libraries(bundle)
+    unresolved = unresolved_plugin_libraries(bundle) if bundle.is_dir() else {}
+    hints: list[str] = []
     if unresolved:
-        print("WARNING: the X11 (xcb) platform plugin cannot load here; neither bundled nor installed: "
-              + ", ".join(unresolved) + " (install them before building: see docs/packaging.md)")
+        report, hints = plugin_library_report(unresolved)
+        if args.require_plugin_libraries:
+            problems += [f"Qt plugin library {line}" for line in report]
+        else:
+            print("WARNING: Qt plugins that cannot load here (their libraries are neither bundled nor installed):\n  "
+                  + "\n  ".join(report + hints))
     for problem in problems:
         print(f"FAIL {problem}")
     if problems:
+        if hints and args.require_plugin_libraries:
+            print("Install the missing libraries, then rebuild:\n  " + "\n  ".join(hints))
         return 1
     print("OK: no TensorFlow/Keras/tf2onnx/onnx/torch/matplotlib/jax/tkinter or unused Qt module in the bundle")
     return 0

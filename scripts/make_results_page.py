@@ -3,7 +3,7 @@
 Usage (from the repository root):
 
     PYTHONPATH=. python scripts/make_results_page.py runs/deep_cnn runs/vgg ... \
-        --models assets/models [--photos ../shared/data/real-photos]
+        --models assets/models [--photos FOLDER_OF_PHOTOS_BY_CLASS]   # default: assets/samples
 
 Inputs are run folders (or their ``report.json`` files). The page holds the
 comparison with the study's numbers, per-class F1, and per model its
@@ -30,7 +30,7 @@ if str(REPO) not in sys.path:  # runnable as a plain script from anywhere
 from training.compare import compare_runs, comparison_markdown  # noqa: E402
 from training.reports import ReportError, load_report, plot_confusion, plot_history  # noqa: E402
 
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "real-photos"
+DEFAULT_PHOTOS = REPO / "assets" / "samples"  # the shipped photos; --photos for your own
 NOT_CIFAR = "_not-cifar"
 #: Reliability diagrams a training run may leave in its folder (``training.calibration.plot_reliability``).
 RELIABILITY_NAMES = ("reliability.png", "calibration.png")
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders or report.json files")
     parser.add_argument("--models", nargs="*", default=[], help="ONNX files or folders for the photo predictions")
-    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of real photos (by class)")
+    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of real photos by class (default: assets/samples)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results.md", help="the Markdown page to write")
     parser.add_argument("--note", default="", help="a status paragraph shown under the title (Markdown)")
     args = parser.parse_args(argv)

@@ -33,7 +33,7 @@ import numpy as np
 from desktop_app.engine.images import FIT_MODES, IMAGE_SUFFIXES, load_image
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "real-photos"
+DEFAULT_PHOTOS = REPO / "assets" / "samples"  # the shipped photos; --photos for your own
 IMAGENET_RANGES = {
     "cat": [range(281, 286)],
     "dog": [range(151, 269)],

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 CIFAR_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-PHOTO_DIRS = (REPO.parent / "shared" / "data" / "real-photos", REPO / "assets" / "samples")
+PHOTO_DIRS = (REPO / "assets" / "samples",)
 
 
 def demo_models(folder: Path) -> Path:

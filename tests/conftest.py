@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 # Qt must never need a screen in tests; set before anything imports PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The model metadata cache (engine/model_cache.py) goes to a temporary folder, not the user's.
+os.environ.setdefault("IMAGE_CLASSIFIER_CACHE_DIR", tempfile.mkdtemp(prefix="image-classifier-cache-"))
 
 import pytest
 

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from training.data_source import data_help, default_data
 from training.models import MODEL_NAMES, get_spec
 
 EXIT_USAGE = 2
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tiny", action="store_true", default=None, help="the weights are of a --tiny model")
     evaluate.add_argument("--no-calibrate", action="store_true")
 
+    copy = sub.add_parser("jpeg-copy", help="write CIFAR-10 from the Keras download as a JPEG folder (for --data)")
+    copy.add_argument("out", type=Path, metavar="FOLDER")
+
     compare = sub.add_parser("compare", help="compare trained runs side by side (Markdown, JSON, PNG)")
     compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
     compare.add_argument("--out", type=Path, default=Path("runs/comparison"))
@@ -58,9 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data", type=Path, help="folder or .tar.gz with train/<class>/* and test/<class>/* (default: keras cifar10)"
-    )
+    parser.add_argument("--data", type=Path, default=default_data(), help=data_help("the Keras download"))
     parser.add_argument("--limit", type=int, help="stratified subset: N training and N/5 test images")
 
 
@@ -127,6 +129,15 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jpeg_copy(args: argparse.Namespace) -> int:
+    from training.data.cifar import write_jpeg_copy
+    from training.data_source import DATA_ENV
+
+    count = write_jpeg_copy(args.out)
+    print(f"wrote {count} JPEGs to {args.out}; use it with --data {args.out} or {DATA_ENV}={args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cifar-train``; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -144,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "limit", None) is not None and args.limit < 1:
         print("cifar-train: error: --limit must be a positive number of images", file=sys.stderr)
         return EXIT_USAGE
-    handlers = {"list": lambda a: _list(), "train": _train, "evaluate": _evaluate, "compare": _compare}
+    handlers = {"list": lambda a: _list(), "train": _train, "evaluate": _evaluate, "compare": _compare,
+                "jpeg-copy": _jpeg_copy}
     from training.data.layout import DatasetLayoutError
     from training.reports import ReportError
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -91,8 +92,9 @@ class Classifier:
         self.unsure_threshold = unsure_threshold
         self.session, self.report = create_session(info.path, device)
         self.last_inference_ms: float | None = None
-        self._parallel_session = None  # opened by the first parallel run
-        self._parallel_lock = threading.Lock()
+        self._parallel_session = None  # opened by the first parallel run that overlaps another
+        self._parallel_lock = threading.RLock()
+        self._main_runs = 0  # runs in self.session right now
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -116,12 +118,27 @@ class Classifier:
         return self.report.provider_label == "CUDA"
 
     def _session_for(self, parallel: bool):
-        if not parallel or self._on_cuda:
-            return self.session
+        """A parallel run opens the side-by-side session only when it would overlap another run, so one
+        image (or a folder's first batch) never pays for opening it."""
         with self._parallel_lock:
+            if not parallel or self._on_cuda or (self._parallel_session is None and not self._main_runs):
+                return self.session
             if self._parallel_session is None:
                 self._parallel_session, _ = create_session(self.info.path, Device.CPU, threads=1)
             return self._parallel_session
+
+    @contextmanager
+    def _session_in_use(self, parallel: bool) -> Iterator[Any]:
+        with self._parallel_lock:
+            session = self._session_for(parallel)
+            main = session is self.session
+            self._main_runs += main
+        try:
+            yield session
+        finally:
+            if main:
+                with self._parallel_lock:
+                    self._main_runs -= 1
 
     def predict_arrays(self, batch: np.ndarray, *, parallel: bool = False) -> np.ndarray:
         """``(N, H, W, 3)`` float RGB 0..255 -> ``(N, C)`` probabilities.
@@ -136,10 +153,10 @@ class Classifier:
                 f"[N, {height}, {width}, 3] of {self.info.name}"
             )
         feed = np.ascontiguousarray(batch, dtype=np.float32)
-        session = self._session_for(parallel)  # opening the side-by-side session is not inference time
-        start = time.perf_counter()
-        (probabilities,) = session.run([self.info.output_name], {self.info.input_name: feed})
-        self.last_inference_ms = (time.perf_counter() - start) * 1000.0
+        with self._session_in_use(parallel) as session:  # opening the side-by-side session is not inference time
+            start = time.perf_counter()
+            (probabilities,) = session.run([self.info.output_name], {self.info.input_name: feed})
+            self.last_inference_ms = (time.perf_counter() - start) * 1000.0
         return probabilities
 
     def predictions(

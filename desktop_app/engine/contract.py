@@ -251,6 +251,14 @@ def read_model_info(path: str | Path) -> ModelInfo:
     Raises :class:`ModelContractError` for a file that is missing, is not a
     loadable ONNX model, or breaks the contract.
     """
+    return build_model_info(path, *read_model_specs(path))
+
+
+def read_model_specs(path: str | Path) -> tuple[list[TensorSpec], list[TensorSpec], dict[str, str]]:
+    """Inputs, outputs and metadata of a model file, read by onnxruntime on the CPU (not yet checked).
+
+    Raises :class:`ModelContractError` for a missing or unloadable file.
+    """
     import onnxruntime as ort
 
     path = Path(path)
@@ -263,4 +271,4 @@ def read_model_info(path: str | Path) -> ModelInfo:
     except Exception as exc:  # onnxruntime raises several unrelated types for bad files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelContractError(path, [f"not a loadable ONNX model ({reason})"]) from exc
-    return build_model_info(path, *specs_from_session(session))
+    return specs_from_session(session)

@@ -2,7 +2,8 @@
 
 Each folder is scanned for ``*.onnx`` files in the folder itself and in its
 direct sub-folders (one level, so ``models/mine/model.onnx`` is found but a
-whole disk is never walked). Every file is checked against the contract;
+whole disk is never walked). Every file is checked against the contract
+(its metadata read once per file version: engine/model_cache.py);
 broken files are listed in :attr:`ModelRegistry.refused` with the reason and
 never stop the others from loading.
 
@@ -19,7 +20,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from desktop_app.engine.contract import ModelContractError, ModelInfo, read_model_info
+from desktop_app.engine.contract import ModelContractError, ModelInfo
+from desktop_app.engine.model_cache import cached_model_info
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ class ModelRegistry:
             if file in self._models:
                 continue
             try:
-                info = read_model_info(file)
+                info = cached_model_info(file)
             except ModelContractError as exc:
                 reason = "; ".join(exc.problems)
                 self._refused[file] = reason
@@ -139,6 +141,6 @@ class ModelRegistry:
         candidate = Path(key).expanduser()
         if candidate.suffix.lower() == ".onnx" and candidate.is_file():
             resolved = candidate.resolve()
-            return self._models.get(resolved) or read_model_info(resolved)
+            return self._models.get(resolved) or cached_model_info(resolved)
         known = ", ".join(sorted(n for n in names if "/" not in n)) or "none (no valid model found)"
         raise KeyError(f"unknown model {key!r}; known models: {known}")

@@ -43,11 +43,14 @@ def test_parallel_runs_share_one_single_threaded_session(colour_model: Path, mon
     monkeypatch.setattr(classifier_module, "intra_op_threads", lambda: 2)
     clf = Classifier(read_model_info(colour_model), Device.CPU)
     assert clf.parallel_runs == 2
+    clf.predict_arrays(np.stack([solid_image("red")]), parallel=True)
+    assert clf._parallel_session is None  # a lone run (one image) never opens the side-by-side session
     batches = [np.stack([solid_image(c)] * 5) for c in ("red", "green", "blue") * 4]
     with ThreadPoolExecutor(2) as pool:
         parallel = list(pool.map(lambda b: clf.predict_arrays(b, parallel=True), batches))
     for batch, probs in zip(batches, parallel):
         np.testing.assert_allclose(probs, clf.predict_arrays(batch), atol=1e-6)
+    clf._main_runs += 1  # as while another run is in the main session
     one_thread = clf._session_for(parallel=True)
     assert one_thread is not clf.session and one_thread.get_session_options().intra_op_num_threads == 1
     assert clf._session_for(parallel=True) is one_thread  # opened once
