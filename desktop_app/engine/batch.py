@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
+from desktop_app.engine.classifier import Classifier, InferenceCancelled, Prediction, error_prediction
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
@@ -165,8 +165,8 @@ def classify_stream(
         batch_paths.clear()
         arrays.clear()
         if infer is None:
-            return classifier.predictions(names, batch, top_k=top_k)
-        running.append(infer.submit(classifier.predictions, names, batch, top_k=top_k, parallel=True))
+            return classifier.predictions(names, batch, top_k=top_k, cancel=cancel)
+        running.append(infer.submit(classifier.predictions, names, batch, top_k=top_k, parallel=True, cancel=cancel))
         return collect(runs)
 
     def collect(keep: int) -> list[Prediction]:
@@ -192,6 +192,7 @@ def classify_stream(
     run_size = share_of_batch(batch_size, runs)
     size = classifier.input_size
     completed = False
+    classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel
 
     def refill() -> list[Prediction]:
         """Submit decode tasks up to the limit; return error rows of unreadable folders met."""
@@ -232,13 +233,19 @@ def classify_stream(
         if not cancel.is_set():
             yield from emit(collect(0))
         completed = not cancel.is_set()
+    except InferenceCancelled:
+        pass  # only cancel stops a run: the rows handed out so far stand
     finally:
         finished.set()  # stops the counter if it is still walking
         for _, future in pending:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Cancelled, interrupted or closed: never wait for a decode stuck in a read, nor for a model
+        # run (stopped inside onnxruntime here); their rows are dropped.
+        if not completed:
+            classifier.cancel_runs(cancel)
+        pool.shutdown(wait=completed, cancel_futures=True)
         if infer is not None:
-            infer.shutdown(wait=True, cancel_futures=True)  # runs already going finish; their rows are dropped
+            infer.shutdown(wait=completed, cancel_futures=True)
         if completed:
             exact_total[0] = progress.done  # known exactly now, whether or not the counter finished
         report(force=True)
