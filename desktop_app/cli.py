@@ -262,6 +262,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
                         writer.write(prediction)
                     else:
                         _print_row(prediction, out)
+                out.flush()  # a closed pipe shows here, not in the interpreter's last flush
             except KeyboardInterrupt:
                 cancel.set()
                 stream.close()

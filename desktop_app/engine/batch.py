@@ -33,7 +33,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from desktop_app.engine.classifier import Classifier, InferenceCancelled, Prediction, error_prediction
+from desktop_app.engine.classifier import (
+    CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, error_prediction,
+)
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
@@ -92,6 +94,16 @@ def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
 
 def _decode_chunk(paths: list[Path], size: tuple[int, int], fit: str) -> list[np.ndarray | str]:
     return [_decode(path, size, fit) for path in paths]
+
+
+def _result_unless_cancelled(future: Future, cancel: threading.Event) -> list | None:
+    """The decode chunk's results, or None as soon as ``cancel`` is set (a decode may be stuck in a read)."""
+    while True:
+        try:
+            return future.result(timeout=CANCEL_POLL_S)
+        except TimeoutError:
+            if cancel.is_set():
+                return None
 
 
 def decode_workers(on_gpu: bool = False) -> int:
@@ -213,9 +225,9 @@ def classify_stream(
         yield from emit(refill())
         while pending and not cancel.is_set():
             chunk, future = pending.popleft()
-            results = future.result()
+            results = _result_unless_cancelled(future, cancel)
             in_flight -= len(chunk)
-            if cancel.is_set():
+            if results is None or cancel.is_set():
                 break
             ready: list[Prediction] = []
             for path, result in zip(chunk, results):

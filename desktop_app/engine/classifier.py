@@ -158,6 +158,7 @@ class Classifier:
         session = self._session_for(parallel)  # opening the side-by-side session is not inference time
         options = ort.RunOptions()
         if cancel is not None:
+            options.log_severity_level = 4  # a cancelled run is no error for onnxruntime's log
             with self._runs_lock:
                 self._runs[options] = cancel
             options.terminate = cancel.is_set()
