@@ -111,14 +111,16 @@ def _registry(extra_dirs: Sequence[Path | str]):  # type: ignore[no-untyped-def]
 
 
 def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_app.engine.results import escape_for_terminal as shown
+
     registry = _registry(args.models_dir)
     for info in registry.models:
         accuracy = f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "n/a"
         height, width = info.input_size
-        print(f"{info.display_name}  [{info.name}]  accuracy {accuracy}  input {height}x{width}  "
-              f"{info.num_classes} labels  {info.path}", file=out)
+        print(f"{shown(info.display_name)}  [{shown(info.name)}]  accuracy {accuracy}  input {height}x{width}  "
+              f"{info.num_classes} labels  {shown(str(info.path))}", file=out)
     for path, reason in registry.refused:
-        print(f"refused {path}: {reason}", file=out)
+        print(f"refused {shown(str(path))}: {shown(reason)}", file=out)
     if not registry.models:
         folders = ", ".join(str(f) for f in registry.folders)
         print(f"error: no valid models found in {folders}", file=sys.stderr)
@@ -238,7 +240,8 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_NO_MODEL
     if classifier.report.notice:
         print(f"note: {classifier.report.notice}", file=sys.stderr)
-    print(f"model: {info.display_name} ({info.name}) on {classifier.report.provider_label}", file=sys.stderr)
+    print(f"model: {escape_for_terminal(info.display_name)} ({escape_for_terminal(info.name)}) on "
+          f"{classifier.report.provider_label}", file=sys.stderr)
 
     cancel = threading.Event()
     progress = ProgressLine(sys.stderr)

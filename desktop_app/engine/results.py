@@ -7,7 +7,7 @@ never damages an existing one. A destination that is a symlink is written
 through to the file it points to (the temporary file sits beside that file,
 so another file system works too). Temporary files left by a killed run
 (their process is gone, or they are over a day old) are removed by the next
-run into the same folder. :func:`check_output_target` refuses targets that
+run into the same folder (not written for a minute). :func:`check_output_target` refuses targets that
 must not be written (a folder, a device/FIFO/socket, an input file, a
 read-only or missing folder) before anything is classified.
 
@@ -54,8 +54,10 @@ CLASS_PREFIX = "p_"
 MAX_CLASS_COLUMNS = 20
 #: A CSV cell starting with one of these is a formula (or becomes one) in a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: A temporary file of a killed run is removed when its process is gone or after this long.
+#: A temporary file of a killed run is removed when its process is gone and it has not been written
+#: for ORPHAN_IDLE_S (a run in another PID namespace sharing the folder keeps writing), or after STALE_TMP_S.
 STALE_TMP_S = 24 * 3600
+ORPHAN_IDLE_S = 60
 _TMP_PATTERN = re.compile(r"^\.(?P<name>.+\.(?:csv|json))\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$", re.IGNORECASE)
 
 assert not any(column.startswith(CLASS_PREFIX) for column in FIXED_COLUMNS)
@@ -228,8 +230,8 @@ def remove_stale_temporary_files(folder: str | Path, *, now: float | None = None
         if match is None or not entry.is_file(follow_symlinks=False):
             continue
         try:
-            old = now - entry.stat(follow_symlinks=False).st_mtime > STALE_TMP_S
-            if old or not _process_alive(int(match["pid"])):
+            idle = now - entry.stat(follow_symlinks=False).st_mtime
+            if idle > STALE_TMP_S or (idle > ORPHAN_IDLE_S and not _process_alive(int(match["pid"]))):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:

@@ -363,14 +363,17 @@ def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path: Path) -> Non
     living = tmp_path / f".r.csv.{os.getppid()}.abc_1234.tmp"  # a process that still runs
     old_living = tmp_path / f".other.json.{os.getppid()}.zzzzzzzz.tmp"
     foreign = [tmp_path / ".r.csv.tmp", tmp_path / f".photo.jpg.{dead_pid}.abc_1234.tmp", tmp_path / "notes.tmp"]
-    for path in [orphan, living, old_living, *foreign]:
+    just_orphaned = tmp_path / f".new.csv.{dead_pid}.abc_1234.tmp"  # may be another PID namespace's live run
+    for path in [orphan, living, old_living, just_orphaned, *foreign]:
         path.write_text("x")
+        os.utime(path, (time.time() - 120,) * 2)
     os.utime(old_living, (time.time() - 2 * 86400,) * 2)
+    os.utime(just_orphaned)
     with open_result_writer(tmp_path / "r.csv", LABELS) as writer:
         writer.write(_prediction("/a.jpg"))
         mine = [p for p in tmp_path.iterdir() if p.name.startswith(f".r.csv.{os.getpid()}.")]
         assert len(mine) == 1  # our own temporary file is hidden and carries our pid
     names = {p.name for p in tmp_path.iterdir()}
     assert orphan.name not in names and old_living.name not in names
-    assert living.name in names and all(p.name in names for p in foreign)
+    assert living.name in names and just_orphaned.name in names and all(p.name in names for p in foreign)
     assert remove_stale_temporary_files(tmp_path / "missing") == []
