@@ -43,6 +43,17 @@ def _wait_for(path: Path, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+def _signal_and_wait(run: subprocess.Popen, signum: int) -> tuple[str, float]:
+    """Send ``signum``; return the rest of stderr and the seconds the process took to end."""
+    try:
+        run.send_signal(signum)
+        start = time.monotonic()
+        _, err = run.communicate(timeout=10)
+        return err, time.monotonic() - start
+    finally:
+        run.kill()
+
+
 # --- 1 and 4: names and text ---------------------------------------------------------------------
 
 
@@ -130,12 +141,10 @@ def test_a_signal_stops_a_run_with_a_stuck_decode_within_2_s(
     try:
         _wait_for(Path(str(out) + ".stuck"))
         time.sleep(0.3)  # the rows before the stuck file are handed out meanwhile
-        run.send_signal(signum)
-        start = time.monotonic()
-        _, err = run.communicate(timeout=10)
-        elapsed = time.monotonic() - start
-    finally:
+    except BaseException:
         run.kill()
+        raise
+    err, elapsed = _signal_and_wait(run, signum)
     assert run.returncode == 130 and elapsed < 2.0, (run.returncode, elapsed, err)
     assert "Traceback" not in err and "interrupted" in err
     rows = list(csv.DictReader(out.open()))
@@ -152,12 +161,10 @@ def test_ctrl_c_stops_a_model_that_never_finishes_within_2_s(tmp_path: Path, rep
         while "model:" not in (line := run.stderr.readline()):
             assert line and time.monotonic() < deadline, "the run never started"
         time.sleep(0.5)  # now inside the endless Loop
-        run.send_signal(signal.SIGINT)
-        start = time.monotonic()
-        _, err = run.communicate(timeout=10)
-        elapsed = time.monotonic() - start
-    finally:
+    except BaseException:
         run.kill()
+        raise
+    err, elapsed = _signal_and_wait(run, signal.SIGINT)
     assert run.returncode == 130 and elapsed < 2.0, (run.returncode, elapsed, err)
     assert "Traceback" not in err
 

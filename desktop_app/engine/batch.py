@@ -27,6 +27,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before Python 3.11
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -101,7 +102,7 @@ def _result_unless_cancelled(future: Future, cancel: threading.Event) -> list | 
     while True:
         try:
             return future.result(timeout=CANCEL_POLL_S)
-        except TimeoutError:
+        except FutureTimeout:
             if cancel.is_set():
                 return None
 
