@@ -172,34 +172,53 @@ def _print_row(prediction, out: TextIO) -> None:  # type: ignore[no-untyped-def]
 
 @contextmanager
 def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
-    """Ctrl-C and SIGTERM set ``cancel`` at once (even while the main thread is inside onnxruntime) and raise
-    KeyboardInterrupt when Python code runs again. Outside the main thread this does nothing."""
+    """During a run, Ctrl-C and SIGTERM set ``cancel``: the run ends at its next check and the rows so far are
+    committed; a second signal raises KeyboardInterrupt. A watcher thread sets ``cancel`` at once, even while
+    the main thread is inside onnxruntime (the signal's C handler writes to the wakeup fd), so a model run is
+    terminated. Outside the main thread this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(write_fd, False)
+    signals_seen = 0
 
-    def watch() -> None:  # the C-level handler writes the signal number here whatever the main thread does
-        while data := os.read(read_fd, 16):
-            if {signal.SIGINT, signal.SIGTERM} & set(data):
-                cancel.set()
+    def stop(signum: int, frame: object) -> None:  # runs in the main thread between bytecodes
+        nonlocal signals_seen
+        signals_seen += 1
+        cancel.set()
+        if signals_seen > 1:
+            raise KeyboardInterrupt
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    old_term = signal.signal(signal.SIGTERM, interrupt)
-    old_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-    watcher = threading.Thread(target=watch, name="signal-watch", daemon=True)
-    watcher.start()
+    old_handlers = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    watcher = None if os.name == "nt" else _SignalWatcher(cancel)  # Windows wants a socket for the wakeup fd
     try:
         yield
     finally:
-        signal.set_wakeup_fd(old_fd)
-        signal.signal(signal.SIGTERM, old_term)
-        os.close(write_fd)  # ends the watcher
-        watcher.join(1.0)
-        os.close(read_fd)
+        if watcher is not None:
+            watcher.close()
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)
+
+
+class _SignalWatcher:
+    """Sets ``cancel`` as soon as SIGINT or SIGTERM arrives, whatever the main thread is doing."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._old_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._watch, args=(cancel,), name="signal-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self, cancel: threading.Event) -> None:
+        while data := os.read(self._read_fd, 16):
+            if {signal.SIGINT, signal.SIGTERM} & set(data):
+                cancel.set()
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._old_fd)
+        os.close(self._write_fd)  # ends the watcher
+        self._thread.join(1.0)
+        os.close(self._read_fd)
 
 
 def _check_destination(args: argparse.Namespace) -> str | None:
