@@ -7,24 +7,30 @@
     image-classifier --self-test          classify the shipped samples with every shipped model
 
 Exit codes: 0 everything classified; 1 some files failed (the others are
-still classified and written); 2 usage error; 3 no usable model; 130
-interrupted (finished rows are kept); 4 the window cannot start (Linux:
-system libraries or the display missing; the message says which). Qt is
-imported only when the GUI starts.
+still classified and written); 2 usage error (also an output target that
+must not be written); 3 no usable model; 4 the result file could not be
+written (disk full, read-only; any old file is untouched); 5 the window
+cannot start (Linux: system libraries or the display missing; the message
+says which); 130 interrupted by Ctrl-C or SIGTERM (finished rows are kept);
+141 the reader of stdout went away (``| head``). Qt is imported only when
+the GUI starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
+import signal
 import sys
 import threading
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterator, Sequence, TextIO
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_WRITE_FAILED, EXIT_BROKEN_PIPE = 4, 141
 COMMANDS = ("classify", "models")
 
 
@@ -76,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--batch-size", type=_positive, default=64, metavar="N", help="images per inference batch")
     classify.add_argument("--fit", choices=FIT_MODES, default=DEFAULT_FIT,
                           help=f"how non-square images become the model's size (default {DEFAULT_FIT})")
-    classify.add_argument("--unsure-threshold", type=float, default=DEFAULT_UNSURE_THRESHOLD, metavar="P",
+    classify.add_argument("--unsure-threshold", type=_probability, default=DEFAULT_UNSURE_THRESHOLD, metavar="P",
                           help=f"flag results whose top probability is below P (default {DEFAULT_UNSURE_THRESHOLD})")
     classify.add_argument("--no-recursive", action="store_true", help="do not descend into sub-folders")
     output = classify.add_mutually_exclusive_group()
@@ -98,6 +104,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability: give a number from 0 to 1")
+    return value
+
+
 def _registry(extra_dirs: Sequence[Path | str]):  # type: ignore[no-untyped-def]
     from desktop_app.engine.registry import ModelRegistry, shipped_models_dir
 
@@ -105,14 +121,16 @@ def _registry(extra_dirs: Sequence[Path | str]):  # type: ignore[no-untyped-def]
 
 
 def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_app.engine.results import escape_for_terminal as shown
+
     registry = _registry(args.models_dir)
     for info in registry.models:
         accuracy = f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "n/a"
         height, width = info.input_size
-        print(f"{info.display_name}  [{info.name}]  accuracy {accuracy}  input {height}x{width}  "
-              f"{info.num_classes} labels  {info.path}", file=out)
+        print(f"{shown(info.display_name)}  [{shown(info.name)}]  accuracy {accuracy}  input {height}x{width}  "
+              f"{info.num_classes} labels  {shown(str(info.path))}", file=out)
     for path, reason in registry.refused:
-        print(f"refused {path}: {reason}", file=out)
+        print(f"refused {shown(str(path))}: {shown(reason)}", file=out)
     if not registry.models:
         folders = ", ".join(str(f) for f in registry.folders)
         print(f"error: no valid models found in {folders}", file=sys.stderr)
@@ -152,25 +170,92 @@ class ProgressLine:
 
 
 def _print_row(prediction, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.results import escape_for_terminal
+
     if prediction.ok:
         flag = "?" if prediction.unsure else " "
-        print(f"{prediction.label:<12}{flag} {prediction.probability:7.2%}  {prediction.path}", file=out)
+        label = escape_for_terminal(prediction.label)
+        print(f"{label:<12}{flag} {prediction.probability:7.2%}  {escape_for_terminal(prediction.path or '')}", file=out)
     else:
-        print(f"error: {prediction.error}", file=sys.stderr)
+        print(f"error: {escape_for_terminal(prediction.error or '')}", file=sys.stderr)
+
+
+@contextmanager
+def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
+    """During a run, Ctrl-C and SIGTERM set ``cancel``: the run ends at its next check and the rows so far are
+    committed; a second signal raises KeyboardInterrupt. A watcher thread sets ``cancel`` at once, even while
+    the main thread is inside onnxruntime (the signal's C handler writes to the wakeup fd), so a model run is
+    terminated. Outside the main thread this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals_seen = 0
+
+    def stop(signum: int, frame: object) -> None:  # runs in the main thread between bytecodes
+        nonlocal signals_seen
+        signals_seen += 1
+        cancel.set()
+        if signals_seen > 1:
+            raise KeyboardInterrupt
+
+    old_handlers = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    watcher = None if os.name == "nt" else _SignalWatcher(cancel)  # Windows wants a socket for the wakeup fd
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.close()
+        for signum, handler in old_handlers.items():
+            signal.signal(signum, handler)
+
+
+class _SignalWatcher:
+    """Sets ``cancel`` as soon as SIGINT or SIGTERM arrives, whatever the main thread is doing."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._old_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._watch, args=(cancel,), name="signal-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self, cancel: threading.Event) -> None:
+        while data := os.read(self._read_fd, 16):
+            if {signal.SIGINT, signal.SIGTERM} & set(data):
+                cancel.set()
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._old_fd)
+        os.close(self._write_fd)  # ends the watcher
+        self._thread.join(1.0)
+        os.close(self._read_fd)
+
+
+def _check_destination(args: argparse.Namespace) -> str | None:
+    """Why the ``--csv/--json`` target must not be written (one line), or None."""
+    from desktop_app.engine.results import OutputTargetError, check_output_target
+
+    destination = args.csv or args.json
+    if destination is None:
+        return None
+    try:
+        check_output_target(destination, args.paths)
+    except OutputTargetError as exc:
+        return str(exc)
+    return None
 
 
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_app.engine.batch import classify_stream
     from desktop_app.engine.classifier import Classifier
-    from desktop_app.engine.results import open_result_writer
+    from desktop_app.engine.results import escape_for_terminal, open_result_writer
     from desktop_app.engine.sessions import Device, runtime_warnings
 
     destination = args.csv or args.json
-    if destination is not None:
-        folder = destination.resolve().parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            print(f"error: cannot write {destination}: its folder does not exist or is read-only", file=sys.stderr)
-            return EXIT_USAGE
+    problem = _check_destination(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     for warning in runtime_warnings():
         print(f"warning: {warning}", file=sys.stderr)
     try:
@@ -184,32 +269,60 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_NO_MODEL
     if classifier.report.notice:
         print(f"note: {classifier.report.notice}", file=sys.stderr)
-    print(f"model: {info.display_name} ({info.name}) on {classifier.report.provider_label}", file=sys.stderr)
+    print(f"model: {escape_for_terminal(info.display_name)} ({escape_for_terminal(info.name)}) on "
+          f"{classifier.report.provider_label}", file=sys.stderr)
 
     cancel = threading.Event()
     progress = ProgressLine(sys.stderr)
     done = failed = 0
+    broken_pipe = False
     fmt = "csv" if args.csv else "json"
-    sink = open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt) if destination else nullcontext()
+    sink = (open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt, model=info.name)
+            if destination else nullcontext())
     # An exception inside the with block removes the temporary file; an
     # interrupt is caught inside it, so the rows finished so far are committed.
-    with sink as writer:
-        stream = classify_stream(args.paths, classifier, top_k=args.top_k, batch_size=args.batch_size, cancel=cancel,
-                                 on_progress=progress, fit=args.fit, recursive=not args.no_recursive)
-        try:
-            for prediction in stream:
-                done += 1
-                failed += not prediction.ok
-                if writer is not None:
-                    writer.write(prediction)
-                else:
-                    _print_row(prediction, out)
-        except KeyboardInterrupt:
-            cancel.set()
-            stream.close()
-        finally:
-            progress.close()
+    try:
+        with _signals_cancel(cancel), sink as writer:
+            stream = classify_stream(args.paths, classifier, top_k=args.top_k, batch_size=args.batch_size,
+                                     cancel=cancel, on_progress=progress, fit=args.fit,
+                                     recursive=not args.no_recursive)
+            try:
+                for prediction in stream:
+                    done += 1
+                    failed += not prediction.ok
+                    if writer is not None:
+                        writer.write(prediction)
+                    else:
+                        _print_row(prediction, out)
+                out.flush()  # a closed pipe shows here, not in the interpreter's last flush
+            except KeyboardInterrupt:
+                cancel.set()
+                stream.close()
+            except BrokenPipeError:  # `... | head`: the reader has what it wanted
+                broken_pipe = True
+                cancel.set()
+                stream.close()
+            finally:
+                progress.close()
+    except OSError as exc:  # disk full, read-only file system, ... while writing or committing the file
+        shown = escape_for_terminal(str(destination))
+        print(f"error: cannot write {shown}: {exc.strerror or exc}; nothing was written and any existing file "
+              "is unchanged", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    if broken_pipe:
+        _silence_stdout(out)
+        return EXIT_BROKEN_PIPE
     return _summary(done, failed, destination, cancel.is_set())
+
+
+def _silence_stdout(out: TextIO) -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests): nothing to flush
 
 
 def _summary(done: int, failed: int, destination: Path | None, interrupted: bool) -> int:
@@ -222,6 +335,22 @@ def _summary(done: int, failed: int, destination: Path | None, interrupted: bool
         print("error: no image files found", file=sys.stderr)
         return EXIT_FAILED_FILES
     return EXIT_FAILED_FILES if failed else EXIT_OK
+
+
+def _exit_without_waiting(code: int) -> None:
+    """End the process now: a decode thread stuck in a read (a hung network drive) would keep it alive at exit.
+
+    The result file is already committed; only the streams need flushing.
+    """
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not any(t.is_alive() for t in others):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def run_gui(paths: list[str], *, device: str | None = None, models_dirs: Sequence[str] = ()) -> int:
@@ -256,6 +385,7 @@ def _is_gui_call(argv: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Entry point of the ``image-classifier`` console script and ``python -m desktop_app``."""
+    argv_is_process = argv is None  # the console script: this process ends when main returns
     argv = list(sys.argv[1:] if argv is None else argv)
     out = out or sys.stdout
     if not argv:
@@ -281,7 +411,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     if args.command == "models":
         return cmd_models(args, out)
     if args.command == "classify":
-        return cmd_classify(args, out)
+        try:
+            code = cmd_classify(args, out)
+        except KeyboardInterrupt:  # before the run started (loading the model)
+            print("interrupted", file=sys.stderr)
+            code = EXIT_INTERRUPTED
+        if argv_is_process and code in (EXIT_INTERRUPTED, EXIT_BROKEN_PIPE):
+            _exit_without_waiting(code)
+        return code
     build_parser().print_usage(sys.stderr)
     return EXIT_USAGE
 

@@ -53,7 +53,7 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "libwayland-egl.so.1": ("libwayland-egl1", "libwayland-egl"),
 }
 #: Exit code of the GUI when these libraries or the display are missing (beside the CLI's 0/1/2/3/130).
-EXIT_MISSING_LIBRARIES = 4
+EXIT_MISSING_LIBRARIES = 5
 
 _NOT_FOUND = re.compile(r"^\s*(\S+)\s+=>\s+not found", re.MULTILINE)
 

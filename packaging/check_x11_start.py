@@ -6,7 +6,7 @@ The offscreen smoke test cannot see a missing X11 library: Qt loads the xcb
 plugin only for a display. This one does (as a desktop start would), then
 waits until a window titled "Image Classifier" is visible (xdotool), keeps it
 up for ``--stay`` seconds and fails on an early exit, a traceback, or the
-app's own missing-library message (exit 4). Needs ``Xvfb`` and ``xdotool``
+app's own missing-library message (exit 5). Needs ``Xvfb`` and ``xdotool``
 (Debian: ``apt-get install xvfb xdotool``); exit 2 when they are missing.
 """
 

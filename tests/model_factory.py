@@ -118,3 +118,48 @@ def solid_image(colour: str, size: tuple[int, int] = (32, 32)) -> np.ndarray:
     image = np.zeros((*size, 3), dtype=np.float32)
     image[..., index] = 255.0
     return image
+
+
+def make_endless(path: str | Path, *, trips: int = 10**12, size: tuple[int, int] = (8, 8)) -> Path:
+    """A contract-valid model whose graph runs a Loop of ``trips`` iterations (10^12: it never finishes).
+
+    The loop's start value is the image's sum, so no optimiser can fold it
+    away; its result is multiplied by 0 and added to the mean-colour logits.
+    """
+    path = Path(path)
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond"], ["cond_out"]),
+         helper.make_node("Constant", [], ["one"], value=numpy_helper.from_array(np.array(1.0, np.float32))),
+         helper.make_node("Add", ["v", "one"], ["v_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [])],
+    )
+    nodes = [
+        helper.make_node("ReduceMean", ["image"], ["mean"], axes=[1, 2], keepdims=0),
+        helper.make_node("ReduceSum", ["image"], ["v0"], keepdims=0),
+        helper.make_node("Loop", ["M", "cond0", "v0"], ["v_end"], body=body),
+        helper.make_node("Mul", ["v_end", "zero"], ["nothing"]),
+        helper.make_node("Add", ["mean", "nothing"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "endless",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *size, 3])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])],
+        [numpy_helper.from_array(np.array(trips, np.int64), "M"),
+         numpy_helper.from_array(np.array(True), "cond0"),
+         numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in encode_metadata(colour_metadata()).items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path

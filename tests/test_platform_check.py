@@ -1,4 +1,4 @@
-"""The pre-Qt check of the xcb plugin's system libraries: parser, message, and the GUI's exit code 4."""
+"""The pre-Qt check of the xcb plugin's system libraries: parser, message, and the GUI's exit code 5."""
 
 from __future__ import annotations
 

@@ -73,16 +73,45 @@ class _TensorRef:
         data = self.storage.data
         if data is None:
             raise TorchFileError(f"storage {self.storage.key} has no data in the file")
-        if self.shape and any(d > 0 for d in self.shape):
-            last = self.offset + sum((d - 1) * s for d, s in zip(self.shape, self.stride))
-            if self.offset < 0 or last >= data.size:
-                raise TorchFileError(f"tensor of shape {self.shape} runs past its storage {self.storage.key}")
-        elif not self.shape and self.offset >= data.size:
-            raise TorchFileError(f"scalar tensor offset past its storage {self.storage.key}")
+        _check_view(self.storage.key, data.size, self.offset, self.shape, self.stride)
         item = data.itemsize
-        view = np.lib.stride_tricks.as_strided(
-            data[self.offset:], shape=self.shape, strides=[s * item for s in self.stride], writeable=False)
+        strides = [s * item if d > 1 else 0 for d, s in zip(self.shape, self.stride)]  # unused ones may be huge
+        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.shape, strides=strides, writeable=False)
         return np.array(view, order="C")  # a C-ordered copy that owns its memory
+
+
+#: No storage holds 2**48 elements; bigger sizes or strides are damage (and overflow NumPy's int64).
+_MAX_INDEX = 2**48
+
+
+def _check_view(key: str, size: int, offset: int, shape: tuple[int, ...], stride: tuple[int, ...]) -> None:
+    """Refuse a tensor record that would read outside its storage or not fit in memory.
+
+    Python integers cannot overflow, so the end offset is exact; negative
+    sizes, strides or offsets (which would walk backwards out of the buffer)
+    are refused, and so is a tensor with more elements than its storage (a
+    state dict never holds broadcast views; a huge zero-stride shape would
+    otherwise allocate without bound).
+    """
+    where = f"tensor of shape {shape} with stride {stride} at offset {offset} in storage {key}"
+    if len(shape) != len(stride):
+        raise TorchFileError(f"{where}: shape and stride differ in length")
+    if offset < 0 or any(d < 0 for d in shape) or any(s < 0 for s in stride):
+        raise TorchFileError(f"{where}: negative offset, size or stride")
+    if any(v >= _MAX_INDEX for v in (offset, *shape, *stride)):
+        raise TorchFileError(f"{where}: offset, size or stride too large for any storage")
+    numel = 1
+    for d in shape:
+        numel *= d
+    if numel == 0:
+        if offset > size:
+            raise TorchFileError(f"{where}: offset past the storage ({size} elements)")
+        return
+    last = offset + sum((d - 1) * s for d, s in zip(shape, stride))
+    if last >= size:
+        raise TorchFileError(f"{where}: runs past its storage ({size} elements)")
+    if numel > size:
+        raise TorchFileError(f"{where}: {numel} elements, more than its storage holds ({size})")
 
 
 class _StorageType:
@@ -97,7 +126,11 @@ def _rebuild_tensor(storage: _Storage, offset: int, size: tuple, stride: tuple, 
     """Stand-in for ``torch._utils._rebuild_tensor(_v2)``; extra args (grad, hooks) are ignored."""
     if not isinstance(storage, _Storage):
         raise TorchFileError("tensor rebuilt from something that is not a storage")
-    return _TensorRef(storage, int(offset), tuple(int(d) for d in size), tuple(int(s) for s in stride))
+    if not (isinstance(size, tuple) and isinstance(stride, tuple)):
+        raise TorchFileError("tensor size and stride must be tuples")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (offset, *size, *stride)):
+        raise TorchFileError("tensor offset, size and stride must be whole numbers")
+    return _TensorRef(storage, offset, size, stride)
 
 
 def _rebuild_parameter(data: _TensorRef, *_: Any) -> _TensorRef:
@@ -139,6 +172,8 @@ class _SafeUnpickler(pickle.Unpickler):
         if len(pid) == 6 and pid[5] is not None:
             raise TorchFileError("storage views (legacy view_metadata) are not supported")
         key = str(key)
+        if isinstance(numel, bool) or not isinstance(numel, int) or numel < 0:
+            raise TorchFileError(f"storage {key}: element count {numel!r:.40} is not a whole number >= 0")
         if key not in self.storages:
             self.storages[key] = _Storage(key, storage_type.dtype, int(numel))
         return self.storages[key]

@@ -27,13 +27,16 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before Python 3.11
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from desktop_app.engine.classifier import Classifier, Prediction, error_prediction
+from desktop_app.engine.classifier import (
+    CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, error_prediction,
+)
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
@@ -92,6 +95,16 @@ def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
 
 def _decode_chunk(paths: list[Path], size: tuple[int, int], fit: str) -> list[np.ndarray | str]:
     return [_decode(path, size, fit) for path in paths]
+
+
+def _result_unless_cancelled(future: Future, cancel: threading.Event) -> list | None:
+    """The decode chunk's results, or None as soon as ``cancel`` is set (a decode may be stuck in a read)."""
+    while True:
+        try:
+            return future.result(timeout=CANCEL_POLL_S)
+        except FutureTimeout:
+            if cancel.is_set():
+                return None
 
 
 def decode_workers(on_gpu: bool = False) -> int:
@@ -165,8 +178,8 @@ def classify_stream(
         batch_paths.clear()
         arrays.clear()
         if infer is None:
-            return classifier.predictions(names, batch, top_k=top_k)
-        running.append(infer.submit(classifier.predictions, names, batch, top_k=top_k, parallel=True))
+            return classifier.predictions(names, batch, top_k=top_k, cancel=cancel)
+        running.append(infer.submit(classifier.predictions, names, batch, top_k=top_k, parallel=True, cancel=cancel))
         return collect(runs)
 
     def collect(keep: int) -> list[Prediction]:
@@ -192,6 +205,7 @@ def classify_stream(
     run_size = share_of_batch(batch_size, runs)
     size = classifier.input_size
     completed = False
+    classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel
 
     def refill() -> list[Prediction]:
         """Submit decode tasks up to the limit; return error rows of unreadable folders met."""
@@ -212,9 +226,9 @@ def classify_stream(
         yield from emit(refill())
         while pending and not cancel.is_set():
             chunk, future = pending.popleft()
-            results = future.result()
+            results = _result_unless_cancelled(future, cancel)
             in_flight -= len(chunk)
-            if cancel.is_set():
+            if results is None or cancel.is_set():
                 break
             ready: list[Prediction] = []
             for path, result in zip(chunk, results):
@@ -232,13 +246,19 @@ def classify_stream(
         if not cancel.is_set():
             yield from emit(collect(0))
         completed = not cancel.is_set()
+    except InferenceCancelled:
+        pass  # only cancel stops a run: the rows handed out so far stand
     finally:
         finished.set()  # stops the counter if it is still walking
         for _, future in pending:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Cancelled, interrupted or closed: never wait for a decode stuck in a read, nor for a model
+        # run (stopped inside onnxruntime here); their rows are dropped.
+        if not completed:
+            classifier.cancel_runs(cancel)
+        pool.shutdown(wait=completed, cancel_futures=True)
         if infer is not None:
-            infer.shutdown(wait=True, cancel_futures=True)  # runs already going finish; their rows are dropped
+            infer.shutdown(wait=completed, cancel_futures=True)
         if completed:
             exact_total[0] = progress.done  # known exactly now, whether or not the counter finished
         report(force=True)

@@ -3,6 +3,12 @@
 ``Classifier.classify`` never raises for a bad image: it returns a
 :class:`Prediction` whose ``error`` says what went wrong, so a folder of
 100,000 files with a few broken ones still finishes.
+
+Cancel: a run given a ``cancel`` event is stopped inside onnxruntime
+(``RunOptions.terminate``) when that event is set, by the watcher
+:meth:`Classifier.stop_runs_on` starts; it then raises
+:class:`InferenceCancelled`. A model whose graph never finishes can still be
+cancelled, and only the runs of that event are stopped.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+import onnxruntime as ort
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
@@ -27,6 +34,8 @@ from desktop_app.engine.sessions import Device, create_session, intra_op_threads
 #: dogs) should land there. Re-checked with the shipped models by
 #: ``scripts/measure_fit_modes.py`` (it prints the top-1 probability of every photo).
 DEFAULT_UNSURE_THRESHOLD = 0.5
+#: How often the cancel watcher looks at its event (seconds).
+CANCEL_POLL_S = 0.05
 #: Sessions kept by :func:`get_classifier` (each holds its weights in memory).
 CACHE_SIZE = 6
 
@@ -78,6 +87,10 @@ def make_prediction(
     return make_predictions([path], probabilities, labels, top_k=top_k, threshold=threshold)[0]
 
 
+class InferenceCancelled(RuntimeError):
+    """A model run was stopped inside onnxruntime because its cancel event was set."""
+
+
 def error_prediction(path: str | Path | None, error: str) -> Prediction:
     return Prediction(path=None if path is None else str(path), error=error)
 
@@ -95,6 +108,8 @@ class Classifier:
         self._parallel_session = None  # opened by the first parallel run that overlaps another
         self._parallel_lock = threading.RLock()
         self._main_runs = 0  # runs in self.session right now
+        self._runs: dict[ort.RunOptions, threading.Event] = {}  # runs in progress -> their cancel event
+        self._runs_lock = threading.Lock()
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -140,10 +155,14 @@ class Classifier:
                 with self._parallel_lock:
                     self._main_runs -= 1
 
-    def predict_arrays(self, batch: np.ndarray, *, parallel: bool = False) -> np.ndarray:
+    def predict_arrays(
+        self, batch: np.ndarray, *, parallel: bool = False, cancel: threading.Event | None = None
+    ) -> np.ndarray:
         """``(N, H, W, 3)`` float RGB 0..255 -> ``(N, C)`` probabilities.
 
         ``parallel``: this call runs beside others (see :attr:`parallel_runs`).
+        ``cancel``: :meth:`cancel_runs` with this event stops the run
+        (:class:`InferenceCancelled`); it is stopped at once when already set.
         """
         batch = np.asarray(batch)
         height, width = self.info.input_size
@@ -153,17 +172,54 @@ class Classifier:
                 f"[N, {height}, {width}, 3] of {self.info.name}"
             )
         feed = np.ascontiguousarray(batch, dtype=np.float32)
-        with self._session_in_use(parallel) as session:  # opening the side-by-side session is not inference time
-            start = time.perf_counter()
-            (probabilities,) = session.run([self.info.output_name], {self.info.input_name: feed})
-            self.last_inference_ms = (time.perf_counter() - start) * 1000.0
+        options = ort.RunOptions()
+        if cancel is not None:
+            options.log_severity_level = 4  # a cancelled run is no error for onnxruntime's log
+            with self._runs_lock:
+                self._runs[options] = cancel
+            options.terminate = cancel.is_set()
+        try:
+            with self._session_in_use(parallel) as session:  # opening the side-by-side session is not inference time
+                start = time.perf_counter()
+                (probabilities,) = session.run([self.info.output_name], {self.info.input_name: feed}, options)
+                self.last_inference_ms = (time.perf_counter() - start) * 1000.0
+        except Exception:
+            if options.terminate:
+                raise InferenceCancelled(f"the run of {self.info.name} was cancelled") from None
+            raise
+        finally:
+            if cancel is not None:
+                with self._runs_lock:
+                    self._runs.pop(options, None)
         return probabilities
 
+    def cancel_runs(self, cancel: threading.Event) -> int:
+        """Stop the runs in progress that were given ``cancel``; return how many."""
+        with self._runs_lock:
+            mine = [options for options, event in self._runs.items() if event is cancel]
+            for options in mine:
+                options.terminate = True
+        return len(mine)
+
+    def stop_runs_on(self, cancel: threading.Event, finished: threading.Event) -> threading.Thread:
+        """Start a watcher that stops this event's runs once ``cancel`` is set (until ``finished`` is)."""
+
+        def watch() -> None:
+            while not finished.is_set():
+                if cancel.wait(CANCEL_POLL_S):
+                    self.cancel_runs(cancel)
+                    return
+
+        thread = threading.Thread(target=watch, name="cancel-runs", daemon=True)
+        thread.start()
+        return thread
+
     def predictions(
-        self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3, parallel: bool = False
+        self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3, parallel: bool = False,
+        cancel: threading.Event | None = None,
     ) -> list[Prediction]:
         """Classify a decoded batch and pair each row with its path."""
-        rows = self.predict_arrays(batch, parallel=parallel)
+        rows = self.predict_arrays(batch, parallel=parallel, cancel=cancel)
         return make_predictions(paths, rows, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
 
     def classify(self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT) -> Prediction:

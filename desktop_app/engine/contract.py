@@ -13,6 +13,7 @@ onnxruntime.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -35,6 +36,21 @@ METADATA_KEYS: tuple[str, ...] = (
 JSON_KEYS = frozenset({"labels", "metrics", "training"})
 
 FLOAT_TENSOR = "tensor(float)"
+#: Largest input height x width a model may declare: 4096 x 4096 (16.8 MP). No image classifier
+#: needs more (ImageNet models take 224-600 px), and the input alone costs H x W x 3 x 4 bytes per
+#: image (201 MB at this bound, 12.9 GB for a batch of 64); a file declaring [N, 100000, 100000, 3]
+#: would take 120 GB per image and get the app killed.
+MAX_INPUT_PIXELS = 4096 * 4096
+#: Metrics that are fractions: they must be finite numbers in [0, 1] (99 would show as "9900.00%").
+FRACTION_METRICS = ("test_accuracy", "val_accuracy", "train_accuracy", "top5_accuracy")
+
+
+def fraction(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number in [0, 1], else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and 0.0 <= value <= 1.0 else None
 
 
 class ModelContractError(ValueError):
@@ -85,8 +101,7 @@ class ModelInfo:
     @property
     def test_accuracy(self) -> float | None:
         """Test accuracy in [0, 1] from the metrics, or None when not recorded."""
-        value = self.metrics.get("test_accuracy")
-        return float(value) if isinstance(value, (int, float)) else None
+        return fraction(self.metrics.get("test_accuracy"))
 
     @property
     def stored_as(self) -> str:
@@ -101,8 +116,7 @@ class ModelInfo:
         if self.stored_as == "float32":
             return self.test_accuracy
         export = self.training.get("export") or {}
-        value = export.get("float32_test_accuracy") if isinstance(export, dict) else None
-        return float(value) if isinstance(value, (int, float)) else None
+        return fraction(export.get("float32_test_accuracy")) if isinstance(export, dict) else None
 
 
 def encode_metadata(metadata: Mapping[str, Any]) -> dict[str, str]:
@@ -163,6 +177,27 @@ def _check_input(inputs: Sequence[TensorSpec]) -> list[str]:
         problems.append(f"input '{spec.name}' must have 3 channels last (NHWC RGB), found {_dims_text(spec.shape)}")
     if not (isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0):
         problems.append(f"input '{spec.name}' must declare a fixed height and width, found {_dims_text(spec.shape)}")
+    elif height * width > MAX_INPUT_PIXELS:
+        problems.append(
+            f"input '{spec.name}' is {height} x {width} pixels; at most 4096 x 4096 ({MAX_INPUT_PIXELS / 1e6:.1f} MP) "
+            f"is accepted (one image would need {height * width * 12 / 1e9:.1f} GB as float32)"
+        )
+    return problems
+
+
+def _check_metrics(metadata: Mapping[str, Any]) -> list[str]:
+    """Accuracy-like metrics outside [0, 1] or not finite would be shown as "9900.00%" and picked as default."""
+    problems = []
+    metrics = metadata.get("metrics")
+    training = metadata.get("training")
+    export = training.get("export") if isinstance(training, dict) else None
+    found = [(f"metrics '{key}'", metrics[key]) for key in FRACTION_METRICS
+             if isinstance(metrics, dict) and key in metrics]
+    if isinstance(export, dict) and "float32_test_accuracy" in export:
+        found.append(("training.export 'float32_test_accuracy'", export["float32_test_accuracy"]))
+    for name, value in found:
+        if value is not None and fraction(value) is None:
+            problems.append(f"{name} must be a number from 0 to 1, found {value!r}")
     return problems
 
 
@@ -206,7 +241,7 @@ def check_contract(
     for key in ("metrics", "training"):
         if key in metadata and not isinstance(metadata[key], dict):
             problems.append(f"metadata '{key}' must be a JSON object")
-    return problems
+    return problems + _check_metrics(metadata)
 
 
 def build_model_info(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +51,7 @@ _REASONS = {
     "not_found": "the file does not exist",
     "permission_denied": "permission denied",
     "is_directory": "this is a folder, not an image file",
+    "not_a_file": "not a regular file (a FIFO, socket or device); it was not opened",
     "empty_file": "the file is empty (0 bytes)",
     "not_an_image": "not an image file Pillow can read",
     "unsupported": "this image type is not supported",
@@ -86,7 +88,12 @@ def _read_source(source: str | Path | bytes) -> tuple[BinaryIO, str | None]:
         return io.BytesIO(bytes(source)), None
     path = os.fspath(source)
     try:
-        fp = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        # stat first: opening a FIFO blocks until a writer comes, a device may have side effects
+        if not stat.S_ISREG(mode := os.stat(path).st_mode):
+            raise ImageLoadError(path, "is_directory" if stat.S_ISDIR(mode) else "not_a_file")
+        # O_NONBLOCK: should the name become a FIFO after the stat, the open still returns at once
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        fp = os.fdopen(fd, "rb")  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
         raise ImageLoadError(path, "not_found") from None
     except IsADirectoryError:
@@ -97,7 +104,11 @@ def _read_source(source: str | Path | bytes) -> tuple[BinaryIO, str | None]:
         raise ImageLoadError(path, "permission_denied", exc.strerror or "") from None
     except OSError as exc:
         raise ImageLoadError(path, "decode_error", exc.strerror or str(exc)) from None
-    if os.fstat(fp.fileno()).st_size == 0:
+    info = os.fstat(fp.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        fp.close()
+        raise ImageLoadError(path, "not_a_file")
+    if info.st_size == 0:
         fp.close()
         raise ImageLoadError(path, "empty_file")
     return fp, path

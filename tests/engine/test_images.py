@@ -162,7 +162,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
             def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
                 raise PermissionError(13, "Permission denied")
 
-            monkeypatch.setattr(images, "open", refuse, raising=False)
+            monkeypatch.setattr(images.os, "open", refuse)  # images opens with os.open (O_NONBLOCK)
         with pytest.raises(ImageLoadError, match="permission denied") as info:
             load_image(path, SIZE)
         assert info.value.reason == "permission_denied"

@@ -27,7 +27,7 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.csv", predictions(), LABELS, top_k=2)
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "cat", "dog", "bird", "error"]
+    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "model", "p_cat", "p_dog", "p_bird", "error"]
     assert rows[0]["label"] == "cat" and rows[0]["top_k"] == "cat:0.91;dog:0.05"
     assert float(rows[0]["probability"]) == pytest.approx(0.91, abs=1e-6)
     assert rows[0]["unsure"] == "False" and rows[2]["unsure"] == "True"
@@ -40,7 +40,7 @@ def test_json_is_a_list_of_objects(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.json", iter(predictions()), LABELS)
     data = json.loads(out.read_text(encoding="utf-8"))
     assert len(data) == 3 and data[0]["top_k"][0] == ["cat", pytest.approx(0.91)]
-    assert data[1]["error"] and data[1]["cat"] is None and data[1]["unsure"] is None
+    assert data[1]["error"] and data[1]["p_cat"] is None and data[1]["unsure"] is None
     assert json.loads(write_results(tmp_path / "empty.json", [], LABELS).read_text()) == []
 
 
@@ -103,4 +103,4 @@ def test_csv_cells_match_the_row_dict_text_exactly() -> None:
         for top_k in (1, 3):
             got = [str(cell) for cell in csv_cells(prediction, top_k, len(labels))]
             assert got == _reference_cells(prediction, labels, top_k)
-    assert csv_cells(cases[0], 3, len(labels))[5:9] == ["1.0", "0.0", "1e-05", "0.5"]
+    assert csv_cells(cases[0], 3, len(labels))[6:10] == ["1.0", "0.0", "1e-05", "0.5"]

@@ -193,3 +193,66 @@ def test_tensor_past_its_storage_is_refused(tmp_path):
     path.write_bytes(_header() + body + pickle.dumps(["0"], protocol=2) + struct.pack("<q", 4) + bytes(16))
     with pytest.raises(TorchFileError, match="runs past its storage"):
         load_state_dict(path)
+
+
+def _any_int(value: int) -> bytes:
+    """BININT when it fits, else LONG1 (two's complement, little-endian): any Python int."""
+    if -(2**31) <= value < 2**31:
+        return _int(value)
+    data = value.to_bytes((value.bit_length() + 8) // 8, "little", signed=True)
+    return b"\x8a" + bytes([len(data)]) + data
+
+
+def _record_file(path: Path, offset: int, shape: tuple, stride: tuple, numel: int = 4) -> Path:
+    """A legacy file whose one tensor record has the given offset, shape and stride over ``numel`` floats."""
+    pid = b"(" + _str("storage") + b"ctorch\nFloatStorage\n" + _str("0") + _str("cpu") + _any_int(numel) + b"NtQ"
+    ints = lambda values: b"(" + b"".join(_any_int(v) for v in values) + b"t"  # noqa: E731
+    body = (b"\x80\x02ccollections\nOrderedDict\n)R(" + _str("w") + b"ctorch._utils\n_rebuild_tensor_v2\n("
+            + pid + _any_int(offset) + ints(shape) + ints(stride) + b"\x89ccollections\nOrderedDict\n)RtRu.")
+    data = np.arange(max(numel, 0), dtype=np.float32)
+    path.write_bytes(_header() + body + pickle.dumps(["0"], protocol=2) + struct.pack("<q", numel) + data.tobytes())
+    return path
+
+
+@pytest.mark.parametrize("offset, shape, stride", [
+    (0, (4,), (-1,)),                    # walked backwards into the heap before (issue 15)
+    (3, (4,), (-1,)),
+    (0, (2**40,), (-1,)),                # a large one segfaulted
+    (-1, (1,), (1,)),
+    (0, (-1,), (1,)),
+    (0, (2, 2), (2**62, 2**62)),         # the end offset overflows int64
+    (2**63, (1,), (1,)),
+    (0, (2**40,), (0,)),                 # zero stride: terabytes from four floats
+    (0, (2, 2), (1,)),                   # shape and stride of different lengths
+])
+def test_malformed_tensor_records_are_refused(tmp_path, offset, shape, stride):
+    with pytest.raises(TorchFileError):
+        load_state_dict(_record_file(tmp_path / "bad.pth", offset, shape, stride))
+
+
+def test_negative_storage_size_is_refused(tmp_path):
+    with pytest.raises(TorchFileError):
+        load_state_dict(_record_file(tmp_path / "bad.pth", 0, (1,), (1,), numel=-1))
+
+
+def test_fuzzed_tensor_records_load_right_or_fail_clearly(tmp_path):
+    """Random offsets, shapes and strides over a 4-float storage: a correct view or a TorchFileError, nothing else."""
+    rng = np.random.default_rng(15)
+    values = [-(2**63), -(2**31), -3, -1, 0, 1, 2, 3, 4, 5, 2**31, 2**62, 2**63]
+    storage = np.arange(4, dtype=np.float32)
+    loaded = refused = 0
+    for i in range(300):
+        rank = int(rng.integers(0, 3))
+        pick = lambda: int(values[rng.integers(len(values))]) if rng.random() < 0.4 else int(rng.integers(0, 4))  # noqa: E731
+        offset, shape, stride = pick(), tuple(pick() for _ in range(rank)), tuple(pick() for _ in range(rank))
+        path = _record_file(tmp_path / f"f{i}.pth", offset, shape, stride)
+        try:
+            array = load_state_dict(path)["w"]
+        except TorchFileError:
+            refused += 1
+            continue
+        loaded += 1
+        index = np.ndindex(shape) if array.size else ()
+        expected = [storage[offset + sum(i * s for i, s in zip(idx, stride))] for idx in index]
+        assert array.shape == shape and array.ravel().tolist() == expected
+    assert loaded and refused
