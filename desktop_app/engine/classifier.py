@@ -174,7 +174,9 @@ def get_classifier(info: ModelInfo, device: Device = Device.AUTO) -> Classifier:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        classifier = Classifier(info, Device(device))
+        from desktop_app.engine.derived import classifier_for  # derived imports this module
+
+        classifier = classifier_for(info, Device(device))
         _cache[key] = classifier
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
