@@ -89,6 +89,7 @@ class Classifier:
     ) -> None:
         self.info = info
         self.unsure_threshold = unsure_threshold
+        self.model_path = info.path  # the file the sessions run (a derived model's base file stays here)
         self.session, self.report = create_session(info.path, device)
         self.last_inference_ms: float | None = None
         self._parallel_session = None  # opened by the first parallel run
@@ -120,7 +121,7 @@ class Classifier:
             return self.session
         with self._parallel_lock:
             if self._parallel_session is None:
-                self._parallel_session, _ = create_session(self.info.path, Device.CPU, threads=1)
+                self._parallel_session, _ = create_session(self.model_path, Device.CPU, threads=1)
             return self._parallel_session
 
     def predict_arrays(self, batch: np.ndarray, *, parallel: bool = False) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from desktop_app.engine.classifier import DEFAULT_UNSURE_THRESHOLD, Classifier
 from desktop_app.engine.contract import ModelContractError, ModelInfo, read_model_info
 from desktop_app.engine.scope import MAP_FILE, NUM_IMAGENET, read_map, with_none_of_the_ten
-from desktop_app.engine.sessions import Device, create_session
+from desktop_app.engine.sessions import Device
 
 SUFFIX = ".derived"
 NONE_OF_THE_TEN = "none of the ten"
@@ -106,17 +106,9 @@ class DerivedClassifier(Classifier):
     def __init__(self, info: ModelInfo, device: Device = Device.AUTO, *,
                  unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD) -> None:
         self.base_info = read_model_info(base_path(info.path))
-        super().__init__(self.base_info, device, unsure_threshold=unsure_threshold)
+        super().__init__(self.base_info, device, unsure_threshold=unsure_threshold)  # sessions on the base file
         self.info = info  # labels, name and display name of the derived model; same input as the base
         self.matrix = read_map(MAPS[info.training["map"]]).matrix(NUM_IMAGENET)
-
-    def _session_for(self, parallel: bool):
-        if not parallel or self._on_cuda:
-            return self.session
-        with self._parallel_lock:
-            if self._parallel_session is None:
-                self._parallel_session, _ = create_session(self.base_info.path, Device.CPU, threads=1)
-            return self._parallel_session
 
     def predict_arrays(self, batch: np.ndarray, *, parallel: bool = False) -> np.ndarray:
         """``(N, H, W, 3)`` RGB 0..255 -> ``(N, 11)``: CIFAR-10 classes plus "none of the ten"."""
