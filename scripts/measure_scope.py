@@ -52,6 +52,7 @@ from desktop_app.engine.images import IMAGE_SUFFIXES, load_image  # noqa: E402
 from desktop_app.engine.registry import ModelRegistry  # noqa: E402
 from desktop_app.engine.scope import (  # noqa: E402
     CIFAR10_LABELS,
+    DEFAULT_SCOPE_THRESHOLD,
     MIN_CHECK_SIDE,
     checkable,
     image_size,
@@ -136,15 +137,16 @@ def extract_test_split(data: Path, into: Path) -> tuple[list[Path], np.ndarray]:
     return [root / n for n, _ in names], np.array([order[listing.labels[c]] for _, c in names])
 
 
-def predict(info: ModelInfo, paths: Sequence[Path], *, shrink: bool = False) -> np.ndarray:
-    """Probabilities of ``info`` on ``paths``, decoded by the app's loader (``shrink``: via 32x32 first)."""
+def predict(info: ModelInfo, paths: Sequence[Path], *, shrink: bool | int = False) -> np.ndarray:
+    """Probabilities of ``info`` on ``paths``, decoded by the app's loader (``shrink``: via 32x32, or N x N, first)."""
     classifier = get_classifier(info, Device.CPU)
     rows = []
     for start in range(0, len(paths), CHUNK):
         arrays = []
         for path in paths[start : start + CHUNK]:
             if shrink:
-                small = load_image(path, (32, 32)).astype(np.uint8)
+                side = 32 if shrink is True else int(shrink)
+                small = load_image(path, (side, side)).astype(np.uint8)
                 from io import BytesIO
 
                 from PIL import Image
@@ -183,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="CIFAR-10 JPEG .tar.gz or folder")
     parser.add_argument("--limit", type=int, default=0, help="CIFAR-10 test images (0 = all 10,000)")
     parser.add_argument("--json", type=Path, help="write every number here too")
+    parser.add_argument("--small-photos", action="store_true",
+                        help="only measure the photos shrunk to 32..96 px squares (the ground for MIN_CHECK_SIDE)")
     args = parser.parse_args(argv)
+    if args.small_photos:
+        return small_photos(args)
 
     registry = ModelRegistry([args.models])
     general = find_general_model(registry.models)
@@ -207,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.limit:
             step = max(1, len(test_paths) // args.limit)
             test_paths, test_targets = test_paths[::step][: args.limit], test_targets[::step][: args.limit]
+        checked_test = np.array([checkable(image_size(p)) for p in test_paths])  # before the files go
         general_in = predict(general, [p.path for p in inside])
         general_out = predict(general, [p.path for p in outside])
         general_out_small = predict(general, [p.path for p in outside], shrink=True)
@@ -226,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
 
     checked_in = np.array([checkable(image_size(p.path)) for p in inside])
     checked_out = np.array([checkable(image_size(p.path)) for p in outside])
-    checked_test = np.array([checkable(image_size(p)) for p in test_paths])
 
     sweep = []
     for t in THRESHOLDS:
@@ -314,6 +320,24 @@ def main(argv: list[str] | None = None) -> int:
                                          "per_class_out": per_class_out, "num_test": len(test_paths),
                                          "photos_in": [str(p.path) for p in inside],
                                          "photos_out": [str(p.path) for p in outside]}, indent=1))
+    return 0
+
+
+def small_photos(args: argparse.Namespace) -> int:
+    """Mapped mass of the photos shrunk to a square of each side, then upscaled by the app's loader."""
+    general = find_general_model(ModelRegistry([args.models]).models)
+    photos, _ = gather_photos(args.photos, args.package_photos)
+    matrix = default_map().matrix()
+    inside = [p.path for p in photos if p.label is not None]
+    outside = [p.path for p in photos if p.label is None]
+    print(f"| side | lowest mass of {len(inside)} CIFAR-class photos | CIFAR-class under {DEFAULT_SCOPE_THRESHOLD} "
+          f"| highest mass of {len(outside)} other photos | other photos under {DEFAULT_SCOPE_THRESHOLD} |")
+    print("| --- | --- | --- | --- | --- |")
+    for side in (32, 48, 64, 96):
+        mass_in = mapped_mass(predict(general, inside, shrink=side), matrix).sum(1)
+        mass_out = mapped_mass(predict(general, outside, shrink=side), matrix).sum(1)
+        print(f"| {side} px | {mass_in.min():.2f} | {(mass_in < DEFAULT_SCOPE_THRESHOLD).sum()} "
+              f"| {mass_out.max():.2f} | {(mass_out < DEFAULT_SCOPE_THRESHOLD).sum()} |")
     return 0
 
 

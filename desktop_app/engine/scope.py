@@ -35,7 +35,7 @@ CIFAR10_LABELS: tuple[str, ...] = (
 #: Mapped-mass threshold: a photo is in scope when the general model gives the ImageNet
 #: classes of the ten CIFAR-10 classes together at least this probability. Chosen on
 #: real photos and the CIFAR-10 test split by scripts/measure_scope.py (docs/results.md).
-DEFAULT_SCOPE_THRESHOLD = 0.25
+DEFAULT_SCOPE_THRESHOLD = 0.30
 #: Shorter side (pixels, of the file as decoded) from which an image is checked.
 MIN_CHECK_SIDE = 48
 #: File stem of the shipped general model.
