@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=Path, default=REPO / "assets" / "models")
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
-    parser.add_argument("--package-photos", type=Path, help="folder with unpacked skimage/data, sklearn/datasets/images")
+    parser.add_argument("--package-photos", type=Path,
+                        help="folder with unpacked skimage/data and sklearn/datasets/images")
     parser.add_argument("--data", type=Path, required=True, help="CIFAR-10 JPEG .tar.gz or folder")
     parser.add_argument("--limit", type=int, default=0, help="CIFAR-10 test images (0 = all 10,000)")
     parser.add_argument("--json", type=Path, help="write every number here too")
@@ -288,8 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, (p_in, p_out, p_test) in trained.items():
         rows.append(model_row(name, p_in, p_out, p_test, truth_in, test_targets, out_in, caught, out_test))
-    cifar_of = matrix.argmax(1)
-    mapped_top = lambda probs: np.where(matrix.sum(1)[probs.argmax(1)] > 0, cifar_of[probs.argmax(1)], -1)  # noqa: E731
+    def mapped_top(probs: np.ndarray) -> np.ndarray:
+        """The CIFAR-10 class of the general model's top-1 label (-1: none of the ten)."""
+        top = probs.argmax(1)
+        return np.where(matrix.sum(1)[top] > 0, matrix.argmax(1)[top], -1)
+
     rows.append({"model": general.name + " (top-1 label through the map)",
                  "photos_top1": float((mapped_top(general_in) == truth_in).mean()),
                  "photos_unsure": None, "other_unsure": None,
@@ -298,22 +302,24 @@ def main(argv: list[str] | None = None) -> int:
                  "cifar_test_accuracy_with_check": None})
     for model in derived:
         d_in, d_out, d_test = (derived_probabilities(p, matrix) for p in (general_in, general_out, general_test))
-        ten = lambda d: d[:, :10].argmax(1)  # noqa: E731
         rows.append({"model": model.name, "photos_top1": float((d_in.argmax(1) == truth_in).mean()),
                      "photos_unsure": float((d_in.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
                      "other_unsure": float((d_out.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
                      "other_caught_with_check": float((d_out.argmax(1) == 10).mean()),
                      "cifar_test_accuracy": float((d_test.argmax(1) == test_targets).mean()),
-                     "cifar_test_accuracy_ten_only": float((ten(d_test) == test_targets).mean()),
+                     "cifar_test_accuracy_ten_only": float((d_test[:, :10].argmax(1) == test_targets).mean()),
                      "cifar_test_accuracy_with_check": None})
     print(f"\n| model | top-1 on {len(inside)} CIFAR-class photos | unsure on them | {len(outside)} other photos: "
           "unsure | other photos: unsure or out of scope | CIFAR-10 test accuracy | with the scope check |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    show = lambda v: "-" if v is None else pct(v)  # noqa: E731
+    def show(value: float | None) -> str:
+        return "-" if value is None else pct(value)
+
     for r in rows:
         print(f"| {r['model']} | {show(r['photos_top1'])} | {show(r['photos_unsure'])} | {show(r['other_unsure'])} "
               f"| {show(r['other_caught_with_check'])} | {show(r['cifar_test_accuracy'])}"
-              + (f" (ten only: {pct(r['cifar_test_accuracy_ten_only'])})" if "cifar_test_accuracy_ten_only" in r else "")
+              + (f" (ten only: {pct(r['cifar_test_accuracy_ten_only'])})" if "cifar_test_accuracy_ten_only" in r
+                 else "")
               + f" | {show(r['cifar_test_accuracy_with_check'])} |")
     if args.json:
         args.json.write_text(json.dumps({"chosen": chosen, "shipped": shipped, "sweep": sweep, "models": rows,

@@ -64,8 +64,8 @@ def read_derived_info(path: str | Path) -> ModelInfo:
         raise ModelContractError(path, [f"base model {doc['base']}: {p}" for p in exc.problems]) from exc
     cifar_map = read_map(MAPS[doc["map"]])
     if base.num_classes != NUM_IMAGENET:
-        raise ModelContractError(path, [f"base model {doc['base']} has {base.num_classes} classes, the map needs "
-                                        f"{NUM_IMAGENET}"])
+        problem = f"base model {doc['base']} has {base.num_classes} classes, the map needs {NUM_IMAGENET}"
+        raise ModelContractError(path, [problem])
     return ModelInfo(
         path=path,
         labels=(*cifar_map.labels, NONE_OF_THE_TEN),

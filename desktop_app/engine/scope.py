@@ -128,7 +128,8 @@ class ScopeVerdict:
 
 
 NOT_CHECKED = ScopeVerdict(in_scope=None)
-TOO_SMALL = ScopeVerdict(in_scope=None, note=f"Too small for the check of the ten classes (under {MIN_CHECK_SIDE} pixels)")
+TOO_SMALL = ScopeVerdict(
+    in_scope=None, note=f"Too small for the check of the ten classes (under {MIN_CHECK_SIDE} pixels)")
 
 
 def checkable(size: tuple[int, int] | None) -> bool:
@@ -222,8 +223,10 @@ def image_size(source: str | Path | bytes) -> tuple[int, int] | None:
 
     from PIL import Image
 
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = io.BytesIO(bytes(source))
     try:
-        with Image.open(io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source) as im:
+        with Image.open(source) as im:
             return im.size
     except (OSError, ValueError):
         return None
