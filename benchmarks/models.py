@@ -45,11 +45,14 @@ def classify_file(path: Path, reduction: str | None = None) -> tuple[str | None,
 
 
 def shipped_models() -> list[BenchModel]:
-    """Contract-valid shipped files whose names match an architecture."""
+    """Contract-valid shipped CIFAR-10 files whose names match an architecture (not the general model)."""
     from desktop_app.engine.registry import ModelRegistry, shipped_models_dir
+    from desktop_app.engine.scope import has_scope_check
 
     found = []
     for info in ModelRegistry([shipped_models_dir()]).models:
+        if not has_scope_check(info):  # the ImageNet general model and derived models are no CIFAR architecture
+            continue
         arch, variant = classify_file(Path(info.path), info.stored_as)
         if arch is not None:
             found.append(BenchModel(arch, variant, Path(info.path), "shipped"))

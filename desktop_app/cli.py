@@ -247,7 +247,7 @@ def _check_destination(args: argparse.Namespace) -> str | None:
 
 def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_app.engine.batch import classify_stream
-    from desktop_app.engine.classifier import Classifier
+    from desktop_app.engine.derived import classifier_for
     from desktop_app.engine.results import escape_for_terminal, open_result_writer
     from desktop_app.engine.sessions import Device, runtime_warnings
 
@@ -260,7 +260,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     try:
         info = _pick_model(_registry(args.models_dir), args.model)
-        classifier = Classifier(info, Device(_device(args)), unsure_threshold=args.unsure_threshold)
+        classifier = classifier_for(info, Device(_device(args)), unsure_threshold=args.unsure_threshold)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return EXIT_NO_MODEL

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from desktop_app.engine.batch import classify_stream
 from desktop_app.engine.classifier import Classifier
+from desktop_app.engine.derived import classifier_for
 from desktop_app.engine import registry as model_registry
 from desktop_app.engine.sessions import Device, runtime_warnings
 
@@ -63,7 +64,7 @@ def run_self_test(out: TextIO, *, device: str = "auto") -> int:
     status = EXIT_NO_MODEL if registry.refused else EXIT_OK
     for info in registry.models:
         try:
-            classifier = Classifier(info, Device(device))
+            classifier = classifier_for(info, Device(device))
         except Exception as exc:  # any load failure is what the self-test exists to report
             print(f"self-test: {info.name} could not be loaded: {exc}", file=out)
             status = EXIT_NO_MODEL

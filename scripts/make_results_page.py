@@ -175,12 +175,13 @@ def photo_section(models: Sequence[Any], photos_dir: Path, assets: Path, page: P
             if not pred.ok:
                 cells.append(f"error: {pred.error}")
                 continue
-            mark = "" if truth == NOT_CIFAR else (" ✓" if pred.label == truth else " ✗")
+            general = truth != NOT_CIFAR and truth not in info.labels  # a general model's labels are ImageNet's
+            mark = "" if truth == NOT_CIFAR or general else (" ✓" if pred.label == truth else " ✗")
             cells.append(f"{pred.label} {100 * pred.probability:.1f}%{mark}" + (" *unsure*" if pred.unsure else ""))
             if truth == NOT_CIFAR:
                 tally[2] += pred.unsure
                 tally[3] += 1
-            else:
+            elif not general:
                 tally[0] += pred.label == truth
                 tally[1] += 1
         shown = "not CIFAR-10" if truth == NOT_CIFAR else truth

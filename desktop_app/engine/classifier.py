@@ -103,6 +103,7 @@ class Classifier:
     ) -> None:
         self.info = info
         self.unsure_threshold = unsure_threshold
+        self.model_path = info.path  # the file the sessions run (a derived model's base file stays here)
         self.session, self.report = create_session(info.path, device)
         self.last_inference_ms: float | None = None
         self._parallel_session = None  # opened by the first parallel run that overlaps another
@@ -139,7 +140,7 @@ class Classifier:
             if not parallel or self._on_cuda or (self._parallel_session is None and not self._main_runs):
                 return self.session
             if self._parallel_session is None:
-                self._parallel_session, _ = create_session(self.info.path, Device.CPU, threads=1)
+                self._parallel_session, _ = create_session(self.model_path, Device.CPU, threads=1)
             return self._parallel_session
 
     @contextmanager
@@ -247,7 +248,9 @@ def get_classifier(info: ModelInfo, device: Device = Device.AUTO) -> Classifier:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        classifier = Classifier(info, Device(device))
+        from desktop_app.engine.derived import classifier_for  # derived imports this module
+
+        classifier = classifier_for(info, Device(device))
         _cache[key] = classifier
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)

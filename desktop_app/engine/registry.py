@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Sequence
 
 from desktop_app.engine.contract import ModelContractError, ModelInfo
-from desktop_app.engine.model_cache import cached_model_info
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +38,9 @@ def shipped_models_dir() -> Path:
 
 
 def find_model_files(folder: Path) -> list[Path]:
-    """``*.onnx`` in ``folder`` and its direct sub-folders, sorted; [] when unreadable."""
+    """``*.onnx`` and ``*.derived`` (desktop_app.engine.derived) in ``folder`` and its direct sub-folders, sorted."""
     try:
-        files = [p for p in folder.glob("*.onnx")] + [p for p in folder.glob("*/*.onnx")]
+        files = [p for pattern in ("*.onnx", "*/*.onnx", "*.derived", "*/*.derived") for p in folder.glob(pattern)]
     except OSError as exc:
         log.warning("cannot list %s: %s", folder, exc)
         return []
@@ -89,11 +88,13 @@ class ModelRegistry:
         if not folder.is_dir():
             refused.append((folder, "folder not found"))
             log.warning("models folder %s does not exist", folder)
+        from desktop_app.engine.derived import read_any_model_info  # imports onnxruntime: only when scanning
+
         for file in find_model_files(folder):
             if file in self._models:
                 continue
             try:
-                info = cached_model_info(file)
+                info = read_any_model_info(file)
             except ModelContractError as exc:
                 reason = "; ".join(exc.problems)
                 self._refused[file] = reason
@@ -139,8 +140,10 @@ class ModelRegistry:
             if info.display_name == key:
                 return info
         candidate = Path(key).expanduser()
-        if candidate.suffix.lower() == ".onnx" and candidate.is_file():
+        if candidate.suffix.lower() in (".onnx", ".derived") and candidate.is_file():
+            from desktop_app.engine.derived import read_any_model_info
+
             resolved = candidate.resolve()
-            return self._models.get(resolved) or cached_model_info(resolved)
+            return self._models.get(resolved) or read_any_model_info(resolved)
         known = ", ".join(sorted(n for n in names if "/" not in n)) or "none (no valid model found)"
         raise KeyError(f"unknown model {key!r}; known models: {known}")
