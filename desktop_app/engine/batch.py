@@ -62,8 +62,10 @@ __all__ = [
 
 #: Minimum seconds between two ``on_progress`` calls (the last one always comes).
 PROGRESS_INTERVAL_S = 0.1
-#: Files per decode task: fewer futures and thread hand-offs for small images.
+#: Most files per decode task: fewer futures and thread hand-offs for small images.
 DECODE_CHUNK = 8
+#: CPU seconds a decode task aims at: big photos go one per task, so every thread has work to the end.
+DECODE_TASK_S = 0.002
 #: Seconds between checks of the cancel event while waiting for a decode.
 CANCEL_POLL_S = 0.05
 #: Most decode threads a run may use (the in-flight bound grows with it).
@@ -226,6 +228,12 @@ class DecodeSide:
         self._gate.set(threads)
 
     @property
+    def chunk_size(self) -> int:
+        """Files per task: about :data:`DECODE_TASK_S` of work, 1 until the first decode is timed."""
+        per_image = self.cost.per_image
+        return 1 if not per_image else max(1, min(DECODE_CHUNK, int(DECODE_TASK_S / per_image)))
+
+    @property
     def done(self) -> bool:
         """Every file found has been taken."""
         return self._exhausted and not self._pending
@@ -237,11 +245,12 @@ class DecodeSide:
         """
         rows = []
         while not self._exhausted and self._in_flight + waiting < self.limit:
-            chunk = list(itertools.islice(self._files, DECODE_CHUNK))
+            size = self.chunk_size
+            chunk = list(itertools.islice(self._files, size))
             while self._errors:
                 folder, reason = self._errors.pop(0)
                 rows.append(error_prediction(folder, f"{folder.name}: {reason}"))
-            self._exhausted = len(chunk) < DECODE_CHUNK
+            self._exhausted = len(chunk) < size
             if chunk:
                 self._pending.append((chunk, self._pool.submit(self._decode_chunk, chunk)))
                 self._in_flight += len(chunk)
@@ -439,8 +448,10 @@ def classify_stream(
             ready += decoder.refill(model.waiting)  # the next decodes start before the caller handles these rows
             if decoder.done:
                 ready += model.finish()
-            elif adaptive and decoder.cost.per_image is not None and model.cost.per_image is not None:
-                decoder.set_threads(split_decode_threads(decoder.cost.per_image, model.cost.per_image, max_threads))
+            elif adaptive and decoder.cost.per_image is not None:
+                # Until the first batch is timed, decoding takes the cores (the model has nothing to do yet).
+                decoder.set_threads(split_decode_threads(decoder.cost.per_image, model.cost.per_image or 0.0,
+                                                         max_threads))
             yield from tally.hand_out(ready + model.collect(), cancel)
         completed = not cancel.is_set()
     finally:

@@ -208,7 +208,9 @@ def test_decode_side_gives_every_size_from_one_decode(tmp_path: Path) -> None:
                                       max_threads=1, limit=8)
     try:
         assert decoder.refill() == []
-        taken = dict(decoder.take(threading.Event()))
+        taken = {}
+        while not decoder.done:
+            taken.update(decoder.take(threading.Event()))
     finally:
         decoder.close(cancelled=False)
     assert decoder.done and set(taken) == {photo, tmp_path / "broken.jpg"}
