@@ -188,8 +188,8 @@ def split_decode_threads(decode_s: float, infer_s: float, cpus: int) -> int:
 
     Both are CPU seconds per image. Decoding gets its share of ``cpus``,
     rounded to the nearest whole thread, at least one and at most ``cpus``:
-    on 2 cores a 32x32 JPEG (~0.1 ms against ~0.7 ms in the deep CNN) keeps
-    one thread, a 12-MP photo (~22 ms against ~0.7 ms) gets two.
+    on 2 cores a 32x32 JPEG (~0.1 ms against ~1.3 ms in the deep CNN) keeps
+    one thread, a 12-MP photo (~22 ms against ~1.3 ms) gets two.
     """
     share = decode_s / (decode_s + infer_s) if decode_s + infer_s > 0 else 0.0
     return max(1, min(cpus, int(cpus * share + 0.5)))

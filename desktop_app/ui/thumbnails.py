@@ -91,6 +91,10 @@ class ThumbnailCache(QObject):
             self._pool.start(_Loader(self))
         return None
 
+    def has(self, path: str) -> bool:
+        """Whether ``path`` is loaded (or known to be unreadable), without asking for it."""
+        return path in self._cache
+
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()  # a load already running finishes and is cached harmlessly

@@ -192,7 +192,7 @@ def test_runs_side_by_side_share_the_batch(batch: int, runs: int, share: int) ->
 
 @pytest.mark.parametrize(
     ("decode_ms", "infer_ms", "cpus", "expected"),
-    [(0.1, 0.7, 2, 1), (22.0, 0.7, 2, 2), (0.7, 0.7, 2, 1), (0.7, 0.7, 8, 4), (22.0, 0.7, 16, 16),
+    [(0.1, 1.3, 2, 1), (22.0, 1.3, 2, 2), (0.7, 0.7, 2, 1), (0.7, 0.7, 8, 4), (22.0, 0.7, 16, 16),
      (0.1, 0.7, 16, 2), (0.0, 0.0, 4, 1), (5.0, 1.0, 1, 1)],
 )
 def test_decode_threads_follow_the_costs(decode_ms: float, infer_ms: float, cpus: int, expected: int) -> None:
