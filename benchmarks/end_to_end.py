@@ -154,7 +154,7 @@ def _phone_photo_runs(ctx: Context) -> dict:
     """
     from desktop_app.engine.machine import logical_cpus
 
-    files, origin = data.phone_photos(ctx.work / "phone", ctx.size(PHONE_PHOTOS, 8))
+    files, origin = ctx.once("phone_photos", lambda: data.phone_photos(ctx.work / "phone", ctx.size(PHONE_PHOTOS, 8)))
     empty = ctx.work / "phone_empty"
     empty.mkdir(exist_ok=True)
     processes = logical_cpus()
