@@ -1,4 +1,4 @@
-"""Benchmark inputs: CIFAR-10 test JPEGs, generated 12-MP photos, many tiny files.
+"""Benchmark inputs: CIFAR-10 test JPEGs, generated 12-MP photos, phone photos, many tiny files.
 
 Everything is written under the run's temporary folder, never into the repo.
 """
@@ -10,9 +10,9 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
-from benchmarks.common import CIFAR_TARBALL
+from benchmarks.common import CIFAR_TARBALL, REPO_ROOT, SHARED_DATA
 
 #: A 12-megapixel phone photo (4:3).
 PHOTO_SIZE = (4000, 3000)
@@ -80,6 +80,45 @@ def large_photos(dest: Path, count: int, size: tuple[int, int] = PHOTO_SIZE) -> 
         shifted.save(target, quality=90)
         files.append(target)
     return files
+
+
+#: Real photos the phone-photo folder is made from, the shared copy first (repo samples as fallback).
+PHOTO_SOURCES = (SHARED_DATA / "real-photos", REPO_ROOT / "assets" / "samples")
+
+
+def phone_photos(dest: Path, count: int, size: tuple[int, int] = PHOTO_SIZE) -> tuple[list[Path], str]:
+    """``count`` 12-MP JPEGs (quality 90) made from the real photos: what users drop from a phone.
+
+    Each real photo is cropped to 4:3 and upscaled, with a fine grain so the
+    JPEG holds as much detail as a camera's; files differ by flips and a
+    stamp. Returns the files and where the pictures came from.
+    """
+    source = next((folder for folder in PHOTO_SOURCES if folder.is_dir()), None)
+    originals = sorted(p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".png"}) if source else []
+    dest.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    width, height = size
+    grain = Image.fromarray(rng.integers(0, 256, (height // 4, width // 4, 3), dtype=np.uint8)).resize(
+        size, Image.Resampling.NEAREST
+    )
+    bases: list[Image.Image] = []
+    for original in originals[: min(len(originals), count)]:
+        with Image.open(original) as image:
+            picture = ImageOps.fit(image.convert("RGB"), size, Image.Resampling.BICUBIC)
+        bases.append(Image.blend(picture, grain, 0.03))
+    if not bases:  # no photos at all: the generated picture stands in
+        bases = [_photo_pixels(0, size)]
+    files = []
+    for i in range(count):
+        picture = bases[i % len(bases)]
+        variant = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if (i // len(bases)) % 2 else picture.copy()
+        stamp = Image.new("RGB", (64, 64), ((i * 37) % 256,) * 3)
+        variant.paste(stamp, ((i * 97) % (width - 64), (i * 53) % (height - 64)))
+        target = dest / f"IMG_{i:04d}.jpg"
+        variant.save(target, quality=90)
+        files.append(target)
+    origin = f"{len(originals)} real photos from {source}" if originals else "a generated picture"
+    return files, origin
 
 
 def small_files(dest: Path, count: int, per_folder: int = 1000) -> list[Path]:

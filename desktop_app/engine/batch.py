@@ -1,16 +1,30 @@
 """Streaming classification of many files with flat memory.
 
-Files are discovered lazily (:func:`iter_image_files`), decoded in small
-chunks on a thread pool (Pillow releases the GIL while decoding) with at
-most ``2 * batch_size + workers`` files in flight, and classified in
-batches: on the CPU, ``Classifier.parallel_runs`` runs side by side on
-inference threads, each on one core and on its share of ``batch_size`` (on
-2 cores the shipped int8 deep CNN gains 19%, float32 9%; docs/engine.md);
-on CUDA, one batch at a time on the calling thread. The next decodes are
-submitted before a batch's rows are handed out, so they run while the
-caller writes them. Each prediction is yielded as soon as its batch is
-done, in order; nothing is kept once yielded, so 100,000 files cost no
-more memory than 100.
+Two sides with a short loop between them (:func:`classify_stream`):
+
+* :class:`DecodeSide` walks the paths lazily (:func:`iter_image_files`),
+  decodes small chunks of files on a thread pool (Pillow releases the GIL
+  while decoding) with at most ``2 * batch_size + threads`` files in flight,
+  and turns unreadable files and folders into error rows. It decodes each
+  file once for a tuple of model input sizes ("decode once, resize per
+  model"); the classifier uses the first.
+* :class:`InferenceSide` collects decoded images into batches and runs
+  them: on the CPU ``Classifier.parallel_runs`` runs side by side on
+  inference threads, each on one core and on its share of ``batch_size``
+  (on 2 cores the shipped int8 deep CNN gains 19%, float32 9%;
+  docs/engine.md); on CUDA one batch at a time on the calling thread. Rows
+  come back in order.
+
+How many decode threads run at once follows what the run costs: both sides
+time their work per image (CPU seconds of the threads doing it) and the
+decode side gets the share of the cores that decoding needs
+(:func:`split_decode_threads`): 32x32 CIFAR JPEGs keep one decode thread
+beside the model on 2 cores, 12-MP phone photos get every core.
+
+The next decodes are submitted before a batch's rows are handed out, so they
+run while the caller writes them. Each prediction is yielded as soon as its
+batch is done, in order; nothing is kept once yielded, so 100,000 files cost
+no more memory than 100.
 
 Order: successfully decoded files come out in discovery order; an error row
 (unreadable file or folder) comes out as soon as the problem is known, which
@@ -27,27 +41,38 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout  # not the builtin before Python 3.11
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from desktop_app.engine.classifier import (
     CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, error_prediction,
 )
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, fit_image, load_pixels, open_image
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
-__all__ = ["Progress", "classify_stream", "iter_image_files", "share_of_batch"]
+__all__ = [
+    "DecodeSide", "InferenceSide", "Progress", "classify_stream", "iter_image_files", "share_of_batch",
+    "split_decode_threads",
+]
 
 #: Minimum seconds between two ``on_progress`` calls (the last one always comes).
 PROGRESS_INTERVAL_S = 0.1
-#: Files per decode task: fewer futures and thread hand-offs for small images.
+#: Most files per decode task: fewer futures and thread hand-offs for small images.
 DECODE_CHUNK = 8
+#: CPU seconds a decode task aims at: big photos go one per task, so every thread has work to the end.
+DECODE_TASK_S = 0.002
+#: Most decode threads a run may use (the in-flight bound grows with it).
+MAX_DECODE_THREADS = 16
+
+#: What one file decodes to: pixels for each requested size, or the error text.
+Decoded = tuple[np.ndarray, ...] | str
 
 
 @dataclass
@@ -84,44 +109,295 @@ class _Counter(threading.Thread):
         self.total = count_image_files(self.paths, recursive=self.recursive, stop=self.stop)
 
 
-def _decode(path: Path, size: tuple[int, int], fit: str) -> np.ndarray | str:
+class _Cost:
+    """CPU seconds spent per image by one side, summed over its threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+        self.images = 0
+
+    def add(self, seconds: float, images: int) -> None:
+        with self._lock:
+            self.seconds += seconds
+            self.images += images
+
+    @property
+    def per_image(self) -> float | None:
+        return self.seconds / self.images if self.images else None
+
+
+class _Gate:
+    """At most ``allowed`` decode tasks run at once; the limit may change while they run."""
+
+    def __init__(self, allowed: int) -> None:
+        self._cond = threading.Condition()
+        self._allowed, self._active = allowed, 0
+
+    @property
+    def allowed(self) -> int:
+        return self._allowed
+
+    def set(self, allowed: int) -> None:
+        with self._cond:
+            self._allowed = allowed
+            self._cond.notify_all()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: self._active < self._allowed)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify()
+
+
+def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str) -> Decoded:
+    """Pixels of ``path`` at each of ``sizes`` from one decode, or the error text."""
     try:
-        return load_pixels(path, size, fit=fit)
+        if len(sizes) == 1:
+            return (load_pixels(path, sizes[0], fit=fit),)
+        # Draft once for the largest input, then fit each size from that image.
+        image = open_image(path, max_side=2 * max(max(size) for size in sizes))
+        return tuple(np.asarray(fit_image(image, size, fit)) for size in sizes)
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one row, not the batch
         return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
 
 
-def _decode_chunk(paths: list[Path], size: tuple[int, int], fit: str) -> list[np.ndarray | str]:
-    return [_decode(path, size, fit) for path in paths]
-
-
-def _result_unless_cancelled(future: Future, cancel: threading.Event) -> list | None:
-    """The decode chunk's results, or None as soon as ``cancel`` is set (a decode may be stuck in a read)."""
-    while True:
-        try:
-            return future.result(timeout=CANCEL_POLL_S)
-        except FutureTimeout:
-            if cancel.is_set():
-                return None
-
-
 def decode_workers(on_gpu: bool = False) -> int:
-    """Decode threads: the logical CPUs that inference leaves free, 1 to 4.
+    """Decode threads a run starts with: the logical CPUs that inference leaves free, 1 to 4.
 
     On the CPU onnxruntime keeps one intra-op thread per physical core busy;
-    more decode threads than the cores left only trade places with it (on 2
-    cores one decode thread beat two; docs/engine.md). A GPU leaves the
-    CPUs to decoding.
+    for small images more decode threads than the cores left only trade
+    places with it (on 2 cores one decode thread beat two; docs/engine.md).
+    A GPU leaves the CPUs to decoding. :func:`split_decode_threads` moves
+    the count once the run's costs are known.
     """
     cpus = logical_cpus()
     return max(1, min(4, cpus if on_gpu else cpus - intra_op_threads()))
 
 
+def split_decode_threads(decode_s: float, infer_s: float, cpus: int) -> int:
+    """Decode threads for a run whose images cost ``decode_s`` to decode and ``infer_s`` to classify.
+
+    Both are CPU seconds per image. Decoding gets its share of ``cpus``,
+    rounded to the nearest whole thread, at least one and at most ``cpus``:
+    on 2 cores a 32x32 JPEG (~0.1 ms against ~1.3 ms in the deep CNN) keeps
+    one thread, a 12-MP photo (~22 ms against ~1.3 ms) gets two.
+    """
+    share = decode_s / (decode_s + infer_s) if decode_s + infer_s > 0 else 0.0
+    return max(1, min(cpus, int(cpus * share + 0.5)))
+
+
+class DecodeSide:
+    """Files found lazily and decoded in chunks on a thread pool, in discovery order.
+
+    ``threads`` decode tasks run at once (:meth:`set_threads` changes it
+    while the run goes on); ``max_threads`` is the pool's size. At most
+    ``limit`` files are submitted and not yet taken. Each file comes back as
+    pixels for every size in ``sizes`` or as an error text; unreadable
+    folders become error rows when they are met.
+    """
+
+    def __init__(
+        self, paths: list[str | Path], sizes: Sequence[tuple[int, int]], *, fit: str, recursive: bool,
+        threads: int, max_threads: int, limit: int,
+    ) -> None:
+        self.sizes, self.fit, self.limit = tuple(sizes), fit, limit
+        self.cost = _Cost()
+        self._errors: list[tuple[Path, str]] = []
+        self._files = iter_image_files(paths, recursive=recursive, errors=self._errors)
+        self._pending: deque[tuple[list[Path], Future]] = deque()
+        self._in_flight = 0
+        self._exhausted = False
+        self._stopped = False
+        self._gate = _Gate(threads)
+        self._pool = ThreadPoolExecutor(max_workers=max(threads, max_threads), thread_name_prefix="decode")
+
+    @property
+    def threads(self) -> int:
+        return self._gate.allowed
+
+    def set_threads(self, threads: int) -> None:
+        self._gate.set(threads)
+
+    @property
+    def chunk_size(self) -> int:
+        """Files per task: about :data:`DECODE_TASK_S` of work, 1 until the first decode is timed."""
+        per_image = self.cost.per_image
+        return 1 if not per_image else max(1, min(DECODE_CHUNK, int(DECODE_TASK_S / per_image)))
+
+    @property
+    def done(self) -> bool:
+        """Every file found has been taken."""
+        return self._exhausted and not self._pending
+
+    def refill(self, waiting: int = 0) -> list[Prediction]:
+        """Submit decodes until ``limit`` files (plus ``waiting`` held downstream) are in flight.
+
+        Returns the error rows of unreadable folders met on the way.
+        """
+        rows = []
+        while not self._exhausted and self._in_flight + waiting < self.limit:
+            size = self.chunk_size
+            chunk = list(itertools.islice(self._files, size))
+            while self._errors:
+                folder, reason = self._errors.pop(0)
+                rows.append(error_prediction(folder, f"{folder.name}: {reason}"))
+            self._exhausted = len(chunk) < size
+            if chunk:
+                self._pending.append((chunk, self._pool.submit(self._decode_chunk, chunk)))
+                self._in_flight += len(chunk)
+        return rows
+
+    def take(self, cancel: threading.Event) -> list[tuple[Path, Decoded]]:
+        """The oldest chunk, waiting for its decodes; empty when nothing is pending or on ``cancel``.
+
+        The wait is sliced so that a cancel is seen even while a decode hangs
+        (a file on a stalled network drive).
+        """
+        if not self._pending:
+            return []
+        chunk, future = self._pending[0]
+        while True:
+            try:
+                results = future.result(timeout=CANCEL_POLL_S)
+                break
+            except FutureTimeout:
+                if cancel.is_set():
+                    return []
+        self._pending.popleft()
+        self._in_flight -= len(chunk)
+        return list(zip(chunk, results))
+
+    def close(self, cancelled: bool) -> None:
+        """Drop decodes not started; after a cancel, do not wait for the ones running."""
+        self._stopped = True
+        self.set_threads(MAX_DECODE_THREADS)  # wake tasks waiting at the gate; they return at once
+        for _, future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=not cancelled, cancel_futures=True)
+
+    def _decode_chunk(self, paths: list[Path]) -> list[Decoded]:
+        with self._gate.slot():
+            if self._stopped:
+                return []
+            start = time.thread_time()
+            results = [_decode(path, self.sizes, self.fit) for path in paths]
+            self.cost.add(time.thread_time() - start, len(paths))
+        return results
+
+
+class InferenceSide:
+    """Decoded images in, batches through the model, rows out in the order the images came in.
+
+    With ``classifier.parallel_runs`` > 1 each batch of ``share_of_batch``
+    images runs on an inference thread beside the others; otherwise on the
+    calling thread.
+    """
+
+    def __init__(self, classifier: Classifier, batch_size: int, top_k: int, cancel: threading.Event) -> None:
+        self.classifier, self.top_k, self.cancel = classifier, top_k, cancel
+        self.cost = _Cost()
+        self.runs = classifier.parallel_runs
+        # Side by side, each run takes its share of ``batch_size``: the model holds no more images (and
+        # activations: 0.8 GB for EfficientNet-Lite0 at 64) than one batch at a time would.
+        self.run_size = share_of_batch(batch_size, self.runs)
+        self._paths: list[str] = []
+        self._arrays: list[np.ndarray] = []
+        self._running: deque[Future] = deque()  # batches in the model, oldest first
+        self._pool = ThreadPoolExecutor(self.runs, thread_name_prefix="infer") if self.runs > 1 else None
+
+    @property
+    def waiting(self) -> int:
+        """Images collected for the next batch."""
+        return len(self._arrays)
+
+    def add(self, path: str, pixels: np.ndarray) -> list[Prediction]:
+        """Collect one image; a full batch goes to the model. Returns the rows finished by now."""
+        self._paths.append(path)
+        self._arrays.append(pixels)
+        return self.flush() if len(self._arrays) >= self.run_size else []
+
+    def flush(self) -> list[Prediction]:
+        """Send what is collected to the model; return the batches finished by now, oldest first."""
+        if not self._arrays:
+            return self.collect()
+        names, batch = self._paths, np.stack(self._arrays).astype(np.float32)
+        self._paths, self._arrays = [], []
+        if self._pool is None:
+            return self._run(names, batch)
+        self._running.append(self._pool.submit(self._run, names, batch, True))
+        return self.collect()
+
+    def collect(self, keep: int | None = None) -> list[Prediction]:
+        """Finished batches in order; waits for the oldest while more than ``keep`` (default: runs) are running."""
+        keep = self.runs if keep is None else keep
+        rows: list[Prediction] = []
+        while self._running and (len(self._running) > keep or self._running[0].done()):
+            rows += self._running.popleft().result()
+        return rows
+
+    def finish(self) -> list[Prediction]:
+        """Run what is left and wait for every batch."""
+        return self.flush() + self.collect(0)
+
+    def close(self, cancelled: bool) -> None:
+        """After a cancel nobody waits for the runs going (``Classifier.cancel_runs`` stops them inside onnxruntime)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancelled, cancel_futures=True)
+
+    def _run(self, names: list[str], batch: np.ndarray, parallel: bool = False) -> list[Prediction]:
+        # On the CPU every run executes on this thread (side by side: one-thread sessions; alone: one
+        # intra-op thread), so this thread's CPU time is the model's.
+        start = time.thread_time()
+        rows = self.classifier.predictions(names, batch, top_k=self.top_k, parallel=parallel, cancel=self.cancel)
+        self.cost.add(time.thread_time() - start, len(names))
+        return rows
+
+
 def share_of_batch(batch_size: int, runs: int) -> int:
     """Images per model run when ``runs`` runs side by side share a batch of ``batch_size``."""
     return -(-batch_size // runs)
+
+
+class _Tally:
+    """Counts the rows handed out and reports progress at most every :data:`PROGRESS_INTERVAL_S`."""
+
+    def __init__(self, on_progress: Callable[[Progress], None] | None, counter: _Counter) -> None:
+        self.on_progress, self.counter = on_progress, counter
+        self.progress = Progress()
+        self.exact_total: int | None = None
+        self._start = time.perf_counter()
+        self._last = 0.0
+
+    def hand_out(self, rows: list[Prediction], cancel: threading.Event) -> Iterator[Prediction]:
+        """Yield ``rows``, counting them; stops as soon as the run is cancelled."""
+        for row in rows:
+            if cancel.is_set():
+                return
+            self.progress.done += 1
+            self.progress.failed += not row.ok
+            self.report()
+            yield row
+
+    def report(self, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._last = now
+        p = self.progress
+        p.elapsed_s = now - self._start
+        p.total = self.exact_total if self.exact_total is not None else self.counter.total
+        self.on_progress(Progress(p.done, p.total, p.failed, p.elapsed_s))
 
 
 def classify_stream(
@@ -136,129 +412,57 @@ def classify_stream(
     fit: str = DEFAULT_FIT,
     recursive: bool = True,
 ) -> Iterator[Prediction]:
-    """Yield one :class:`Prediction` per file found in ``paths`` (see module doc)."""
+    """Yield one :class:`Prediction` per file found in ``paths`` (see module doc).
+
+    ``workers`` fixes the number of decode threads; by default it starts at
+    :func:`decode_workers` and follows the run's costs on the CPU.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     paths = list(paths)
     cancel = cancel or threading.Event()
     finished = threading.Event()
-    workers = workers or decode_workers(classifier.report.provider_label == "CUDA")
-    limit = 2 * batch_size + workers  # files decoding, or decoded and waiting for the model
-    progress = Progress()
-    start = time.perf_counter()
-    last_report = [0.0]
-    exact_total: list[int | None] = [None]
+    on_gpu = classifier.report.provider_label == "CUDA"
+    adaptive = workers is None and not on_gpu
+    threads = workers or decode_workers(on_gpu)
+    max_threads = min(logical_cpus(), MAX_DECODE_THREADS) if adaptive else threads
     counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
     counter.start()
-
-    def report(force: bool = False) -> None:
-        if on_progress is None:
-            return
-        now = time.perf_counter()
-        if not force and now - last_report[0] < PROGRESS_INTERVAL_S:
-            return
-        last_report[0] = now
-        progress.elapsed_s = now - start
-        progress.total = exact_total[0] if exact_total[0] is not None else counter.total
-        on_progress(Progress(progress.done, progress.total, progress.failed, progress.elapsed_s))
-
-    def emit(rows: list[Prediction]) -> Iterator[Prediction]:
-        """Hand out ``rows``, counting them; stops as soon as the run is cancelled."""
-        for row in rows:
-            if cancel.is_set():
-                return
-            progress.done += 1
-            progress.failed += not row.ok
-            report()
-            yield row
-
-    def flush(batch_paths: list[str], arrays: list[np.ndarray]) -> list[Prediction]:
-        """Send the collected batch to the model; return the batches finished by now, oldest first."""
-        names, batch = list(batch_paths), np.stack(arrays).astype(np.float32)
-        batch_paths.clear()
-        arrays.clear()
-        if infer is None:
-            return classifier.predictions(names, batch, top_k=top_k, cancel=cancel)
-        running.append(infer.submit(classifier.predictions, names, batch, top_k=top_k, parallel=True, cancel=cancel))
-        return collect(runs)
-
-    def collect(keep: int) -> list[Prediction]:
-        """Finished batches in order; waits for the oldest while more than ``keep`` are in the model."""
-        rows: list[Prediction] = []
-        while running and (len(running) > keep or running[0].done()):
-            rows += running.popleft().result()
-        return rows
-
-    errors: list[tuple[Path, str]] = []
-    files = iter_image_files(paths, recursive=recursive, errors=errors)
-    pending: deque[tuple[list[Path], Future]] = deque()
-    in_flight = 0
-    exhausted = False
-    batch_paths: list[str] = []
-    arrays: list[np.ndarray] = []
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
-    runs = classifier.parallel_runs
-    infer = ThreadPoolExecutor(max_workers=runs, thread_name_prefix="infer") if runs > 1 else None
-    running: deque[Future] = deque()  # batches in the model, oldest first
-    # Side by side, each run takes its share of ``batch_size``: the model holds no more images (and
-    # activations: 0.8 GB for EfficientNet-Lite0 at 64) than one batch at a time would.
-    run_size = share_of_batch(batch_size, runs)
-    size = classifier.input_size
+    tally = _Tally(on_progress, counter)
+    decoder = DecodeSide(paths, (classifier.input_size,), fit=fit, recursive=recursive, threads=threads,
+                         max_threads=max_threads, limit=2 * batch_size + max_threads)
+    model = InferenceSide(classifier, batch_size, top_k, cancel)
     completed = False
     classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel
-
-    def refill() -> list[Prediction]:
-        """Submit decode tasks up to the limit; return error rows of unreadable folders met."""
-        nonlocal in_flight, exhausted
-        rows = []
-        while not exhausted and in_flight + len(arrays) < limit:
-            chunk = list(itertools.islice(files, DECODE_CHUNK))
-            while errors:
-                folder, reason = errors.pop(0)
-                rows.append(error_prediction(folder, f"{folder.name}: {reason}"))
-            exhausted = len(chunk) < DECODE_CHUNK
-            if chunk:
-                pending.append((chunk, pool.submit(_decode_chunk, chunk, size, fit)))
-                in_flight += len(chunk)
-        return rows
-
     try:
-        yield from emit(refill())
-        while pending and not cancel.is_set():
-            chunk, future = pending.popleft()
-            results = _result_unless_cancelled(future, cancel)
-            in_flight -= len(chunk)
-            if results is None or cancel.is_set():
+        yield from tally.hand_out(decoder.refill(), cancel)
+        while not decoder.done and not cancel.is_set():
+            decoded = decoder.take(cancel)
+            if cancel.is_set():
                 break
             ready: list[Prediction] = []
-            for path, result in zip(chunk, results):
+            for path, result in decoded:
                 if isinstance(result, str):
                     ready.append(error_prediction(path, result))
-                    continue
-                batch_paths.append(str(path))
-                arrays.append(result)
-                if len(arrays) >= run_size:
-                    ready += flush(batch_paths, arrays)
-            ready += refill()  # the next decodes start before the caller handles these rows
-            if arrays and exhausted and not pending:
-                ready += flush(batch_paths, arrays)
-            yield from emit(ready + collect(runs))
-        if not cancel.is_set():
-            yield from emit(collect(0))
+                else:
+                    ready += model.add(str(path), result[0])
+            ready += decoder.refill(model.waiting)  # the next decodes start before the caller handles these rows
+            if decoder.done:
+                ready += model.finish()
+            elif adaptive and decoder.cost.per_image is not None:
+                # Until the first batch is timed, decoding takes the cores (the model has nothing to do yet).
+                decoder.set_threads(split_decode_threads(decoder.cost.per_image, model.cost.per_image or 0.0,
+                                                         max_threads))
+            yield from tally.hand_out(ready + model.collect(), cancel)
         completed = not cancel.is_set()
     except InferenceCancelled:
         pass  # only cancel stops a run: the rows handed out so far stand
     finally:
         finished.set()  # stops the counter if it is still walking
-        for _, future in pending:
-            future.cancel()
-        # Cancelled, interrupted or closed: never wait for a decode stuck in a read, nor for a model
-        # run (stopped inside onnxruntime here); their rows are dropped.
         if not completed:
             classifier.cancel_runs(cancel)
-        pool.shutdown(wait=completed, cancel_futures=True)
-        if infer is not None:
-            infer.shutdown(wait=completed, cancel_futures=True)
+        decoder.close(cancelled=not completed)
+        model.close(cancelled=not completed)
         if completed:
-            exact_total[0] = progress.done  # known exactly now, whether or not the counter finished
-        report(force=True)
+            tally.exact_total = tally.progress.done  # known exactly now, whether or not the counter finished
+        tally.report(force=True)

@@ -54,7 +54,9 @@ def test_quick_suite_writes_every_section(tmp_path: Path) -> None:
     assert raw["model_latency"]["deep_cnn"]["ort_p50_s"] > 0
     assert raw["model_latency"]["deep_cnn"]["keras_predict_p50_s"] > 0
     assert raw["end_to_end"]["images"] == 300 and raw["end_to_end"]["failed"] == 0
+    assert raw["end_to_end"]["phone"]["rows"] == 8 and raw["end_to_end"]["phone"]["pure_rate"] > 0
     assert raw["decode"]["speedup"] > 0
     assert raw["memory"]["100"]["files"] == 100 and raw["memory"]["1000"]["files"] == 1000
     assert raw["memory"]["1000"]["peak_mb"] < 500, "the child's peak must not include the forked parent"
     assert raw["app_timing"]["switches"], "the quick suite has two models, so a model switch is timed"
+    assert raw["thumbnails"]["rows"] == 200 and raw["thumbnails"]["loaded"] and raw["thumbnails"]["at_bottom"]

@@ -188,3 +188,56 @@ def test_parallel_runs_give_the_same_rows_in_the_same_order(tmp_path: Path, clas
 @pytest.mark.parametrize(("batch", "runs", "share"), [(64, 1, 64), (64, 2, 32), (64, 3, 22), (5, 8, 1)])
 def test_runs_side_by_side_share_the_batch(batch: int, runs: int, share: int) -> None:
     assert share_of_batch(batch, runs) == share
+
+
+@pytest.mark.parametrize(
+    ("decode_ms", "infer_ms", "cpus", "expected"),
+    [(0.1, 1.3, 2, 1), (22.0, 1.3, 2, 2), (0.7, 0.7, 2, 1), (0.7, 0.7, 8, 4), (22.0, 0.7, 16, 16),
+     (0.1, 0.7, 16, 2), (0.0, 0.0, 4, 1), (5.0, 1.0, 1, 1)],
+)
+def test_decode_threads_follow_the_costs(decode_ms: float, infer_ms: float, cpus: int, expected: int) -> None:
+    # decoding gets its share of the cores: CIFAR-sized JPEGs keep one thread, phone photos get them all
+    assert batch_module.split_decode_threads(decode_ms / 1000, infer_ms / 1000, cpus) == expected
+
+
+def test_decode_side_gives_every_size_from_one_decode(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (640, 480), (10, 200, 30)).save(photo, quality=90)
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    decoder = batch_module.DecodeSide([tmp_path], ((32, 32), (224, 224)), fit="crop", recursive=True, threads=1,
+                                      max_threads=1, limit=8)
+    try:
+        assert decoder.refill() == []
+        taken = {}
+        while not decoder.done:
+            taken.update(decoder.take(threading.Event()))
+    finally:
+        decoder.close(cancelled=False)
+    assert decoder.done and set(taken) == {photo, tmp_path / "broken.jpg"}
+    small, large = taken[photo]
+    assert small.shape == (32, 32, 3) and large.shape == (224, 224, 3)
+    assert np.abs(small.astype(int) - (10, 200, 30)).max() <= 3
+    assert taken[tmp_path / "broken.jpg"] == "broken.jpg: not an image file Pillow can read"
+    assert decoder.cost.images == 2 and decoder.cost.per_image is not None
+
+
+def test_cancel_does_not_wait_for_a_hung_decode(
+    tmp_path: Path, classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_folder(tmp_path, 3)
+    cancel, release, hung, gave_up = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    real_decode = batch_module._decode
+
+    def hanging(path, *args):  # type: ignore[no-untyped-def]
+        if path.name == "img_00001.png":
+            hung.set()
+            cancel.set()  # the user cancels while this file hangs (a stalled network drive)
+            release.wait(10)
+            gave_up.set()
+        return real_decode(path, *args)
+
+    monkeypatch.setattr(batch_module, "_decode", hanging)
+    rows = list(classify_stream([tmp_path], classifier, cancel=cancel, workers=1))
+    still_hanging = not gave_up.is_set()  # the stream returned while the decode still hung
+    release.set()
+    assert hung.is_set() and still_hanging and rows == []
