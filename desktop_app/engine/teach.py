@@ -328,7 +328,7 @@ def teach(
     proto.metadata_props.add(key=novelty.METADATA_KEY,
                              value=novelty.encode(centres, threshold, extractor.width, held_dist))
     check()
-    path = _write_atomically(proto, Path(out))
+    path = write_checked(proto, Path(out))
     report("writing", 1, 1)
     misclassified = [(photo_paths[i], label_names[y_photo[i]], label_names[held_pred[i]])
                      for i in np.flatnonzero(held_pred != y_photo)]
@@ -426,8 +426,8 @@ def _general_name(path: Path) -> str:
         return path.stem
 
 
-def _write_atomically(proto: Any, out: Path) -> Path:
-    """Write next to ``out``, check the contract, rename into place (nothing left on failure)."""
+def write_checked(proto: Any, out: Path) -> Path:
+    """Write an ONNX model next to ``out``, check the contract, rename into place (nothing left on failure)."""
     import tempfile
 
     import onnx
