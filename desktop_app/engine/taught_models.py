@@ -46,6 +46,16 @@ def file_name_for(display_name: str) -> str:
     return f"{stem or 'taught_model'}.onnx"
 
 
+def free_model_path(folder: Path, file_name: str) -> Path:
+    """``folder/file_name``, or ``stem_2.onnx``, ``stem_3.onnx`` ... when taken."""
+    path = Path(folder) / file_name
+    n = 2
+    while path.exists():
+        path = path.with_name(f"{Path(file_name).stem}_{n}.onnx")
+        n += 1
+    return path
+
+
 def is_taught(info: ModelInfo) -> bool:
     return str(info.training.get("recipe", "")).startswith("teach")
 
@@ -120,5 +130,5 @@ def describe(info: ModelInfo) -> str:
     return f"{info.display_name}: {', '.join(info.labels)}{held}"
 
 
-__all__ = ["user_data_dir", "user_models_dir", "file_name_for", "taught_models", "rename_model", "delete_model",
+__all__ = ["user_data_dir", "user_models_dir", "file_name_for", "free_model_path", "taught_models", "rename_model", "delete_model",
            "reteach", "describe", "is_taught"]
