@@ -118,21 +118,19 @@ class NoveltyCheck:
     """A taught model's session with the features as a second output: probabilities + verdicts."""
 
     def __init__(self, path: str | Path) -> None:
-        import onnx
         import onnxruntime as ort
 
-        from desktop_app.engine.teach_graph import find_feature_tensor, load_model
+        from desktop_app.engine.teach_graph import find_feature_tensor, load_model, with_extra_output
 
-        proto = load_model(path)
-        props = {p.key: p.value for p in proto.metadata_props}
+        source = load_model(path)
+        props = source.metadata
         labels = json.loads(props.get("labels", "[]"))
         model = NoveltyModel.from_metadata(props, labels)
         if model is None:
             raise ValueError(f"{Path(path).name} has no novelty data (it was not taught by this app)")
         self.model = model
-        feature, _ = find_feature_tensor(proto)
-        proto.graph.output.append(onnx.ValueInfoProto(name=feature))
-        self._session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        feature, _ = find_feature_tensor(source)
+        self._session = ort.InferenceSession(with_extra_output(source, feature), providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         self.input_size = tuple(int(d) for d in self._session.get_inputs()[0].shape[1:3])
 

@@ -83,22 +83,15 @@ def _taught_info(path: str | Path) -> ModelInfo:
 
 def rename_model(path: str | Path, display_name: str) -> ModelInfo:
     """Give a taught model a new display name (the file keeps its name and place)."""
-    import onnx
-
     from desktop_app.engine.teach import write_checked
+    from desktop_app.engine.teach_graph import load_model
 
     display_name = display_name.strip()
     if not display_name:
         raise ValueError("the name cannot be empty")
     _taught_info(path)
-    proto = onnx.load(str(path))
-    for prop in proto.metadata_props:
-        if prop.key == "display_name":
-            prop.value = display_name
-            break
-    else:
-        proto.metadata_props.add(key="display_name", value=display_name)
-    write_checked(proto, Path(path))
+    model = load_model(path)
+    write_checked(model.with_metadata({**model.metadata, "display_name": display_name}).serialize(), Path(path))
     return read_model_info(path)
 
 

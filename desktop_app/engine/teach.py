@@ -155,20 +155,21 @@ class FeatureExtractor:
     def __init__(self, backbone: str | Path | None = None) -> None:
         import onnxruntime as ort
 
-        from desktop_app.engine.teach_graph import BackboneError, backbone_graph, load_model
         from desktop_app.engine.sessions import intra_op_threads
+        from desktop_app.engine.teach_graph import BackboneError, backbone_of, load_model
 
         self.path = Path(backbone) if backbone is not None else general_model_path()
         if not self.path.is_file():
             raise TeachError(f"the general model {self.path.name} was not found in {self.path.parent}: "
                              "teaching reuses its backbone")
         try:
-            self.model, self.feature_name, self.width = backbone_graph(load_model(self.path))
+            self.backbone = backbone_of(load_model(self.path))
         except BackboneError as exc:
             raise TeachError(f"{self.path.name} cannot serve as a backbone: {exc}") from exc
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads()
-        self._session = ort.InferenceSession(self.model.SerializeToString(), options,
+        self.width = self.backbone.width
+        self._session = ort.InferenceSession(self.backbone.feature_model(), options,
                                              providers=["CPUExecutionProvider"])
         spec = self._session.get_inputs()[0]
         self.input_name = spec.name
@@ -191,14 +192,16 @@ def _decode(path: Path, size: tuple[int, int]) -> np.ndarray | str:
 def extract_features(
     paths: list[Path], extractor: FeatureExtractor, *, cancel: threading.Event | None = None,
     on_photo: Callable[[int], None] | None = None, workers: int = 2, batch_size: int = BATCH_SIZE,
+    mirror: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[Path, str]]]:
     """Features of each photo and of its mirror image: ``(M, 2, D)``, the kept indices, the skipped.
 
+    ``mirror=False`` (scoring, not teaching) skips the mirror images: ``(M, 1, D)``.
     At most ``2 * batch_size`` decodes are in flight; decoded pixels are
     dropped as soon as their batch has run.
     """
     cancel = cancel or threading.Event()
-    out = np.zeros((len(paths), 2, extractor.width), np.float32)
+    out = np.zeros((len(paths), 2 if mirror else 1, extractor.width), np.float32)
     kept: list[int] = []
     skipped: list[tuple[Path, str]] = []
     pending: deque[tuple[int, Future]] = deque()
@@ -209,10 +212,12 @@ def extract_features(
 
     def run_batch() -> None:
         pixels = np.stack(batch)
-        both = np.concatenate([pixels, pixels[:, :, ::-1]])  # the mirror images ride in the same run
-        feats = extractor.features(both)
+        if mirror:  # the mirror images ride in the same run
+            pixels = np.concatenate([pixels, pixels[:, :, ::-1]])
+        feats = extractor.features(pixels)
         out[batch_index, 0] = feats[: len(batch)]
-        out[batch_index, 1] = feats[len(batch):]
+        if mirror:
+            out[batch_index, 1] = feats[len(batch):]
         kept.extend(batch_index)
         batch.clear()
         batch_index.clear()
@@ -322,13 +327,11 @@ def teach(
     metrics = _metrics(y_photo, held_pred, softmax(cv.logits / temperature), label_names, cv.folds)
     metadata = _metadata(plan, label_names, y_photo, metrics, name, out, extractor, cv, temperature, threshold,
                          held_dist)
-    proto = with_head(extractor.model, head.weights, head.bias)
-    for key, value in encode_metadata(metadata).items():
-        proto.metadata_props.add(key=key, value=value)
-    proto.metadata_props.add(key=novelty.METADATA_KEY,
-                             value=novelty.encode(centres, threshold, extractor.width, held_dist))
+    props = encode_metadata(metadata)
+    props[novelty.METADATA_KEY] = novelty.encode(centres, threshold, extractor.width, held_dist)
+    data = with_head(extractor.backbone, head.weights, head.bias, props)
     check()
-    path = write_checked(proto, Path(out))
+    path = write_checked(data, Path(out))
     report("writing", 1, 1)
     misclassified = [(photo_paths[i], label_names[y_photo[i]], label_names[held_pred[i]])
                      for i in np.flatnonzero(held_pred != y_photo)]
@@ -426,17 +429,15 @@ def _general_name(path: Path) -> str:
         return path.stem
 
 
-def write_checked(proto: Any, out: Path) -> Path:
+def write_checked(data: bytes, out: Path) -> Path:
     """Write an ONNX model next to ``out``, check the contract, rename into place (nothing left on failure)."""
     import tempfile
-
-    import onnx
 
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".onnx.tmp", dir=out.parent)
     os.close(fd)
     try:
-        onnx.save(proto, tmp)
+        Path(tmp).write_bytes(data)
         read_model_info(tmp)
         umask = os.umask(0)
         os.umask(umask)

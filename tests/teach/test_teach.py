@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import onnx
+from desktop_app.engine.teach_graph import load_model
 import pytest
 
 from desktop_app.engine.classifier import Classifier
@@ -43,7 +43,7 @@ def test_written_metadata(taught) -> None:
     assert training["photos"] == {name: 4 for name in CLASS_COLOURS}
     assert training["l2"] in [float(k) for k in training["l2_cross_validation_log_loss"]]
     assert training["temperature"] > 0
-    props = {p.key: p.value for p in onnx.load(str(taught.path), load_external_data=False).metadata_props}
+    props = load_model(taught.path).metadata
     novelty = json.loads(props["novelty"])
     assert novelty["centres_shape"][0] == 3 and novelty["threshold"] > 0
 

@@ -39,3 +39,21 @@ def test_teach_exit_codes(tmp_path: Path, stand_in: Path, capsys) -> None:  # ty
     lonely = make_class_folders(tmp_path / "lonely", classes={"one": (0, 0, 0)})
     assert main(["teach", str(lonely), "--out", str(out), "--backbone", str(stand_in)], out=io.StringIO()) == 1
     assert "at least 2 subfolders" in capsys.readouterr().err
+
+
+def test_teaching_needs_neither_onnx_nor_tensorflow(tmp_path: Path, stand_in: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    root = make_class_folders(tmp_path / "photos", per_class=2)
+    code = (
+        "import sys\n"
+        "from desktop_app.cli import main\n"
+        f"assert main(['teach', {str(root)!r}, '--out', {str(tmp_path / 'm.onnx')!r}, '--backbone', {str(stand_in)!r}]) == 0\n"
+        "heavy = [m for m in ('onnx', 'tensorflow', 'keras', 'PySide6') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
