@@ -1,0 +1,28 @@
+"""Child process of the teach benchmark: teach one folder, print seconds and peak RSS as JSON.
+
+    python -m benchmarks.teach_child FOLDER OUT.onnx BACKBONE.onnx
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    folder, out, backbone = argv
+    from benchmarks.memory_child import peak_mb
+    from desktop_app.engine.teach import FeatureExtractor, teach
+
+    FeatureExtractor(backbone)  # imports and the session, so "loaded" excludes the photos
+    loaded = peak_mb()
+    start = time.perf_counter()
+    result = teach(folder, out, backbone=backbone)
+    print(json.dumps({"photos": sum(result.counts.values()), "seconds": time.perf_counter() - start,
+                      "loaded_mb": loaded, "peak_mb": peak_mb(), "held_out_accuracy": result.held_out_accuracy}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
