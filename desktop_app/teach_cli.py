@@ -77,6 +77,7 @@ def cmd_teach(args: argparse.Namespace, out: TextIO) -> int:
         print(f"class {cls.name}: {len(cls.paths)} photos", file=out)
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    shown = len(plan.warnings)  # teaching may add some (a class whose photos are all unreadable)
     cancel = threading.Event()
     progress = _Progress(sys.stderr)
     try:
@@ -95,7 +96,7 @@ def cmd_teach(args: argparse.Namespace, out: TextIO) -> int:
     progress.close()
     for path, reason in result.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    for warning in result.warnings[len(plan.warnings):]:
+    for warning in result.warnings[shown:]:
         print(f"warning: {warning}", file=sys.stderr)
     photos = sum(result.counts.values())
     print(f"held-out accuracy {result.held_out_accuracy:.1%} ({photos} photos, cross-validated)", file=out)

@@ -57,3 +57,16 @@ def test_teaching_needs_neither_onnx_nor_tensorflow(tmp_path: Path, stand_in: Pa
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_class_with_only_unreadable_photos_is_left_out_and_said(tmp_path: Path, stand_in: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    root = make_class_folders(tmp_path / "photos", per_class=2)
+    (root / "broken").mkdir()
+    (root / "broken" / "a.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "m.onnx"
+    assert main(["teach", str(root), "--out", str(out), "--backbone", str(stand_in)], out=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert "class 'broken' has no readable photos: left out" in err and "a.jpg" in err
+    from desktop_app.engine.contract import read_model_info
+
+    assert list(read_model_info(out).labels) == ["apples", "leaves", "sky"]
