@@ -63,3 +63,19 @@ def test_cancel_returns_to_the_folder_and_writes_nothing(qtbot, dialog: TeachDia
     assert dialog.pages.currentIndex() == 0
     assert "cancelled" in dialog.problem.text()
     assert not (tmp_path / "models").exists() or not list((tmp_path / "models").glob("*.onnx"))
+
+
+def test_reteach_writes_the_same_file_with_its_name(qtbot, tmp_path: Path, stand_in: Path) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.engine.teach import teach
+
+    root = make_class_folders(tmp_path / "garden", per_class=2)
+    target = teach(root, tmp_path / "models" / "mine.onnx", name="Mine", backbone=stand_in).path
+    make_class_folders(root, per_class=3)  # one more photo per class
+    dialog = TeachDialog(models_dir=tmp_path / "models", backbone=stand_in, target=target, folder=root, name="Mine")
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Re-teach model" and not dialog.name_edit.isEnabled()
+    with qtbot.waitSignal(dialog.model_taught, timeout=30_000) as signal:
+        dialog.start()
+    assert Path(signal.args[0]) == target
+    info = read_model_info(target)
+    assert info.display_name == "Mine" and info.training["photos"] == {"apples": 3, "leaves": 3, "sky": 3}
