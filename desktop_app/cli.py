@@ -4,6 +4,7 @@
     image-classifier photo.jpg ...        open the GUI with those images
     image-classifier classify PATH... [--model NAME] [--csv OUT | --json OUT]
     image-classifier models               list models and refused files
+    image-classifier teach FOLDER [--out NAME.onnx] [--name TEXT]   teach a new model (one subfolder per class)
     image-classifier --self-test          classify the shipped samples with every shipped model
 
 Exit codes: 0 everything classified; 1 some files failed (the others are
@@ -31,7 +32,7 @@ from typing import Iterator, Sequence, TextIO
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_WRITE_FAILED, EXIT_BROKEN_PIPE = 4, 141
-COMMANDS = ("classify", "models")
+COMMANDS = ("classify", "models", "teach")
 
 
 def _version_text() -> str:
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", type=Path, metavar="OUT", help="write results to a JSON file")
 
     commands.add_parser("models", parents=[models_dir], help="list the models found and the files refused")
+
+    from desktop_app.teach_cli import add_teach_parser
+
+    add_teach_parser(commands)
     return parser
 
 
@@ -419,6 +424,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         if argv_is_process and code in (EXIT_INTERRUPTED, EXIT_BROKEN_PIPE):
             _exit_without_waiting(code)
         return code
+    if args.command == "teach":
+        from desktop_app.teach_cli import cmd_teach
+
+        return cmd_teach(args, out)
     build_parser().print_usage(sys.stderr)
     return EXIT_USAGE
 
