@@ -26,6 +26,7 @@ import onnxruntime as ort
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.verdict import ScopeVerdict
 from desktop_app.engine.sessions import Device, create_session, intra_op_threads
 
 #: Top-1 probability under which a prediction is flagged "unsure". With ten
@@ -51,10 +52,22 @@ class Prediction:
     probabilities: np.ndarray | None = None
     error: str | None = None
     unsure: bool = False
+    #: The scope / novelty check beside the answer; None when no check ran (turned off, or none for this model).
+    scope: ScopeVerdict | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def in_scope(self) -> bool | None:
+        """False: the photo shows none of the model's classes; None: not checked."""
+        return None if self.scope is None else self.scope.in_scope
+
+    @property
+    def looks_like(self) -> str | None:
+        """What the general model sees in the photo, when a check said so."""
+        return self.scope.looks_like or None if self.scope is not None else None
 
 
 def make_predictions(

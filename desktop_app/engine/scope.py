@@ -26,6 +26,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
+from desktop_app.engine.verdict import ScopeVerdict, article
 
 MAP_FILE = Path(__file__).with_name("data") / "imagenet_to_cifar10.json"
 NUM_IMAGENET = 1000
@@ -106,27 +107,6 @@ def looks_like(probabilities: np.ndarray, labels: Sequence[str]) -> tuple[list[s
     return [labels[i] for i in top], probabilities[np.arange(len(top)), top]
 
 
-@dataclass(frozen=True)
-class ScopeVerdict:
-    """What the scope check says of one image (``in_scope`` None: not checked, ``note`` says why)."""
-
-    in_scope: bool | None
-    looks_like: str = ""
-    looks_like_probability: float | None = None
-    mapped_mass: float | None = None  # probability the general model gives the ten classes together
-    note: str = ""
-
-    @property
-    def reason(self) -> str:
-        """One line for people: why it is out of scope or was not checked; empty when in scope."""
-        if self.in_scope is None:
-            return self.note
-        if self.in_scope:
-            return ""
-        return f"None of the ten classes: this looks like {article(self.looks_like)} {self.looks_like}" + (
-            f" ({self.looks_like_probability:.0%})" if self.looks_like_probability is not None else "")
-
-
 NOT_CHECKED = ScopeVerdict(in_scope=None)
 TOO_SMALL = ScopeVerdict(
     in_scope=None, note=f"Too small for the check of the ten classes (under {MIN_CHECK_SIDE} pixels)")
@@ -135,11 +115,6 @@ TOO_SMALL = ScopeVerdict(
 def checkable(size: tuple[int, int] | None) -> bool:
     """Whether an image of ``size`` (width, height of the file; None: unknown) is checked."""
     return size is None or min(size) >= MIN_CHECK_SIDE
-
-
-def article(noun: str) -> str:
-    """"a" or "an" for an English noun (good enough for ImageNet's labels)."""
-    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def verdicts(
