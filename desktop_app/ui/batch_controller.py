@@ -7,17 +7,18 @@ A QObject so that it can own signals the tests wait on (``finished``,
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QAction, QImage
 
 from desktop_app.engine.batch import Progress
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.batch_view import BatchView
 from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.results_table import out_of_scope
+from desktop_app.ui.scope_setting import OUT_OF_SCOPE_FOLDER
 from desktop_app.ui.signals import emit
 from desktop_app.ui.sorting import UNSURE_FOLDER, SortReport, copy_into_class_folders
 from desktop_app.ui.state import AppState
@@ -69,11 +70,14 @@ class BatchController(QObject):
         self._preview_generation = 0
         self._paths: list[str] = []
         self.device: Any = None
+        self.scope_check = False  # whether the last batch ran with the scope check
+        self.out_of_scope_action: QAction | None = None  # File > Put out-of-scope results in _out_of_scope
         view.prediction_selected.connect(self._load_detail_preview)
         view.rerun_requested.connect(self.rerun)
         if state is not None:
             state.model_changed.connect(self._offer_rerun)
             state.device_changed.connect(lambda _device: self._offer_rerun(state.model))
+            state.scope_check_changed.connect(lambda _on: self._offer_rerun(state.model))
 
     @property
     def running(self) -> bool:
@@ -95,7 +99,9 @@ class BatchController(QObject):
         self.view.set_roots(self._paths)
         self.view.set_source(info.display_name, _device_text(device))
         self.view.start()
-        worker = BatchWorker(paths, info, device)
+        models, scope_check = (self.state.models, self.state.scope_check) if self.state is not None else ((), False)
+        self.scope_check = scope_check
+        worker = BatchWorker(paths, info, device, models=models, scope_check=scope_check)
         worker.signals.result.connect(lambda preds, w=worker: w is self.worker and self.view.add_predictions(preds))
         worker.signals.progress.connect(lambda p, w=worker: self._progress(w, p))
         worker.signals.error.connect(lambda msg, w=worker: w is self.worker and emit(self.failed, "Batch stopped", msg))
@@ -121,6 +127,7 @@ class BatchController(QObject):
             return
         self.worker = None
         rows, errors, unsure = self.view.model.counts()
+        outside = self.view.model.out_of_scope_count()
         last = self._last_progress
         if last is not None:
             final = dataclasses.replace(last, done=rows, failed=errors)
@@ -130,7 +137,9 @@ class BatchController(QObject):
         state = "cancelled" if worker.cancelled else "finished"
         emit(
             self.message,
-            f"Batch {state}: {plural(rows, 'image')}, {unsure:,} unsure, {plural(errors, 'error')}"
+            f"Batch {state}: {plural(rows, 'image')}, {unsure:,} unsure, "
+            + (f"{outside:,} out of scope, " if outside else "")
+            + plural(errors, "error")
             if rows
             else "No images found in what was dropped.",
         )
@@ -146,7 +155,12 @@ class BatchController(QObject):
         """After a finished batch, a model (or device) change offers to classify the folder again."""
         if self.worker is not None or self.info is None or info is None or not self.view.model.rowCount():
             return
-        same = info is self.info and self.state is not None and self.state.engine_device() == self.device
+        same = (
+            info is self.info
+            and self.state is not None
+            and self.state.engine_device() == self.device
+            and self.state.scope_check == self.scope_check
+        )
         self.view.show_rerun_offer(None if same else info.display_name)
 
     def _update_actions(self) -> None:
@@ -170,14 +184,18 @@ class BatchController(QObject):
 
     # --- export and sort --------------------------------------------------------
     def export(self, path: str | Path) -> None:
-        """Write the rows the table shows (filter and order included) to CSV or JSON."""
-        from desktop_app.engine.results import write_results
+        """Write the rows the table shows (filter and order included) to CSV or JSON; a target the
+        engine refuses (a folder, a device, one of the batch's own images ...) gets its message."""
+        from desktop_app.engine.results import OutputTargetError, check_output_target, write_results
 
+        try:
+            check_output_target(path, self._paths)
+        except OutputTargetError as exc:
+            emit(self.failed, "Export refused", str(exc))
+            return
         predictions = self.view.proxy.visible_predictions()
-        extra = {}
-        if "model" in inspect.signature(write_results).parameters:  # the engine's optional model column
-            extra["model"] = self.info.display_name
-        task = Task(write_results, str(path), predictions, list(self.info.labels), top_k=3, **extra)
+        model = self.info.display_name
+        task = Task(write_results, str(path), predictions, list(self.info.labels), top_k=3, model=model)
         task.signals.result.connect(lambda written: self._exported(str(written), len(predictions)))
         task.signals.error.connect(lambda msg: emit(self.failed, "Export failed", f"Could not write {path}:\n{msg}"))
         self._run_task(task)
@@ -186,16 +204,24 @@ class BatchController(QObject):
         emit(self.message, f"Exported {rows:,} rows to {path}")
         emit(self.exported, path)
 
-    def sort_into(self, destination: str | Path, *, unsure_folder: bool | None = None) -> None:
+    def sort_into(
+        self, destination: str | Path, *, unsure_folder: bool | None = None, out_of_scope_folder: bool | None = None
+    ) -> None:
         """Copy the images of the shown rows (errors skipped) into ``destination/<class>/``;
-        with ``unsure_folder`` (default: the File menu option) unsure ones go to ``_unsure/``."""
+        with ``unsure_folder`` (default: the File menu option) unsure ones go to ``_unsure/``, with
+        ``out_of_scope_folder`` (default: the File menu option) out-of-scope ones to ``_out_of_scope/``."""
         if unsure_folder is None:
             unsure_folder = self.actions.sort_unsure.isChecked()
-        items = [
-            (p.path, UNSURE_FOLDER if unsure_folder and p.unsure else p.label)
-            for p in self.view.proxy.visible_predictions()
-            if p.ok and p.path
-        ]
+        if out_of_scope_folder is None:
+            action = self.out_of_scope_action
+            out_of_scope_folder = action is not None and action.isChecked()
+
+        def folder(p: Any) -> str:
+            if out_of_scope_folder and out_of_scope(p):
+                return OUT_OF_SCOPE_FOLDER
+            return UNSURE_FOLDER if unsure_folder and p.unsure else p.label
+
+        items = [(p.path, folder(p)) for p in self.view.proxy.visible_predictions() if p.ok and p.path]
         task = Task(copy_into_class_folders, items, destination)
         task.signals.result.connect(lambda report: self._sorted(report, str(destination)))
         task.signals.error.connect(lambda msg: emit(self.failed, "Sort into folders failed", msg))

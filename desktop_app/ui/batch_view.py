@@ -27,12 +27,23 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.result_panel import ResultPanel
-from desktop_app.ui.results_table import COL_FILE, COL_PREVIEW, COL_TOP, FILTERS, ResultsFilter, ResultsModel
+from desktop_app.ui.results_table import (
+    COL_FILE,
+    COL_PREVIEW,
+    COL_SCOPE,
+    COL_TOP,
+    FILTERS,
+    ResultsFilter,
+    ResultsModel,
+    out_of_scope,
+)
 from desktop_app.ui.signals import emit
 from desktop_app.ui.text import plural
 from desktop_app.ui.thumbnails import ThumbnailCache
 
-_STATUS_NAMES = {"all": "All results", "ok": "Confident", "unsure": "Unsure", "errors": "Errors"}
+_STATUS_NAMES = {
+    "all": "All results", "ok": "Confident", "unsure": "Unsure", "out_of_scope": "Out of scope", "errors": "Errors"
+}
 
 
 def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = False) -> str:
@@ -52,12 +63,16 @@ def progress_text(progress: Any, *, finished: bool = False, cancelled: bool = Fa
     return " · ".join(parts)
 
 
-def summary_text(shown: int, rows: int, unsure: int, errors: int) -> str:
-    """ "964 of 2,003 shown · 136 unsure · 3 errors" (counts of what the filter shows)."""
+def summary_text(shown: int, rows: int, unsure: int, errors: int, out_of_scope: int = 0) -> str:
+    """ "964 of 2,003 shown · 136 unsure · 12 out of scope · 3 errors" (counts of what the filter
+    shows; "out of scope" only when there are any)."""
     if not rows:
         return ""
     first = plural(rows, "image") if shown == rows else f"{shown:,} of {rows:,} shown"
-    return " · ".join([first, f"{unsure:,} unsure", plural(errors, "error")])
+    parts = [first, f"{unsure:,} unsure"]
+    if out_of_scope:
+        parts.append(f"{out_of_scope:,} out of scope")
+    return " · ".join([*parts, plural(errors, "error")])
 
 
 class BatchView(QWidget):
@@ -78,7 +93,10 @@ class BatchView(QWidget):
         self.status_filter = QComboBox(self)
         for key in FILTERS:
             self.status_filter.addItem(_STATUS_NAMES[key], key)
-        self.status_filter.setToolTip("Show all rows, only confident ones, only unsure ones, or only errors")
+        self.status_filter.setToolTip(
+            "Show all rows, only confident ones, only unsure ones, only photos of none of the model's classes "
+            "(out of scope), or only errors"
+        )
         self.status_filter.currentIndexChanged.connect(lambda: self.proxy.set_status(self.status_filter.currentData()))
         self.class_filter = QComboBox(self)
         self.class_filter.setToolTip("Show only the images predicted as this class")
@@ -121,6 +139,7 @@ class BatchView(QWidget):
         header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(COL_PREVIEW, thumbnails.side + 24)
         header.resizeSection(COL_FILE, 220)
+        header.resizeSection(COL_SCOPE, 110)
         header.resizeSection(COL_TOP, 260)
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Batch results")
@@ -248,7 +267,8 @@ class BatchView(QWidget):
         shown = [p for p in rows if self.proxy.accepts(p)] if self.proxy.filtering else rows
         errors = sum(1 for p in shown if p.error)
         unsure = sum(1 for p in shown if not p.error and p.unsure)
-        self.summary.setText(summary_text(len(shown), len(rows), unsure, errors))
+        outside = sum(1 for p in shown if out_of_scope(p))
+        self.summary.setText(summary_text(len(shown), len(rows), unsure, errors, outside))
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         # The current selection, not the delta: when a filter hides the selected row the

@@ -80,9 +80,13 @@ class ModelCard(QFrame):
             self.verdict.setText("error")
             self.detail.setText(prediction.error)
             return
-        self.verdict.setText(f"{prediction.label}?" if prediction.unsure else prediction.label)
-        self.detail.setText(percent_text(prediction.probability) + (" (unsure)" if prediction.unsure else ""))
-        self.bars.set_probabilities(self.info.labels, list(prediction.probabilities), unsure=prediction.unsure)
+        out = getattr(prediction, "in_scope", None) is False
+        self.verdict.setText(f"{prediction.label}?" if prediction.unsure or out else prediction.label)
+        detail = percent_text(prediction.probability) + (" (unsure)" if prediction.unsure else "")
+        self.detail.setText(f"{detail} · out of scope: {prediction.scope.reason}" if out else detail)
+        self.bars.set_probabilities(
+            self.info.labels, list(prediction.probabilities), unsure=prediction.unsure, dimmed=out
+        )
 
     def show_error(self, message: str) -> None:
         self.verdict.setText("error")

@@ -28,6 +28,7 @@ from desktop_app.ui.batch_view import BatchView
 from desktop_app.ui.drop_area import image_from_mime, paths_from_mime
 from desktop_app.ui.model_bar import ModelBar
 from desktop_app.ui.models_controller import ModelsController
+from desktop_app.ui.scope_setting import create_scope_actions
 from desktop_app.ui.settings import Settings
 from desktop_app.ui.single_controller import SingleController
 from desktop_app.ui.single_view import SingleView
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
         for action in (self.actions.export, self.actions.sort_folders):
             self.batch_view.add_action_button(action)
         self.batch_view.set_cancel_action(self.actions.cancel)
+        self.scope_actions = create_scope_actions(self.actions, self.state, self.settings, self)
+        self.batch.out_of_scope_action = self.scope_actions.sort_out_of_scope
         self.single = SingleController(self.state, self.single_view, self.status, self.run_task)
         self.prediction_shown = self.single.shown  # the Prediction now on screen in the image view
         self.models = ModelsController(

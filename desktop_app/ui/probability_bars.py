@@ -3,7 +3,11 @@
 Painted with QPainter in palette colours only (Highlight for the top class,
 a faded WindowText for the others), so it follows light and dark themes and
 scales cleanly on high-DPI screens. Classes stay in the model's label order so
-that bars do not jump around when the user switches models.
+that bars do not jump around when the user switches models. A model with many
+classes (the 1,000-class general model) shows its top ten, largest first, plus
+one "all other classes" bar with the rest of the probability, never a thousand
+rows. ``dimmed`` greys every bar (an out-of-scope photo: the answer is shown
+but not to be trusted).
 """
 
 from __future__ import annotations
@@ -13,6 +17,26 @@ from typing import Sequence
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+#: Up to this many classes every class gets a bar (in label order); above it, the top ones.
+MAX_ALL_BARS = 12
+#: How many classes a many-class model shows before the "all other classes" bar.
+TOP_BARS = 10
+OTHER_CLASSES = "all other classes"
+
+
+def bar_rows(labels: Sequence[str], probabilities: Sequence[float]) -> list[tuple[str, float]]:
+    """The (label, probability) rows to draw: every class in label order for a small model;
+    the top :data:`TOP_BARS` (largest first) plus "all other classes" (their summed
+    probability) for a model with more than :data:`MAX_ALL_BARS` classes."""
+    pairs = [(str(lab), float(p)) for lab, p in zip(labels, probabilities)]
+    if len(pairs) <= MAX_ALL_BARS:
+        return pairs
+    ranked = sorted(pairs, key=lambda pair: -pair[1])
+    top = ranked[:TOP_BARS]
+    rest = sum(p for _, p in ranked[TOP_BARS:])
+    return top + [(f"{OTHER_CLASSES} ({len(ranked) - TOP_BARS:,})", max(0.0, rest))]
 
 
 def percent_text(p: float) -> str:
@@ -34,17 +58,26 @@ class ProbabilityBars(QWidget):
         self._probs: list[float] = []
         self._top = -1
         self._unsure = False
+        self._dimmed = False
+        self._others = False  # the last row sums the classes not shown
         self._compact = compact
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setAccessibleName("Class probabilities")
 
     # --- data -------------------------------------------------------------
-    def set_probabilities(self, labels: Sequence[str], probabilities: Sequence[float], *, unsure: bool = False) -> None:
-        """Show one bar per label; the largest probability is the top class."""
-        self._labels = list(labels)
-        self._probs = [float(p) for p in probabilities]
-        self._top = max(range(len(self._probs)), key=self._probs.__getitem__) if self._probs else -1
+    def set_probabilities(
+        self, labels: Sequence[str], probabilities: Sequence[float], *, unsure: bool = False, dimmed: bool = False
+    ) -> None:
+        """Show a bar per label (or the top ten and "all other classes" for a many-class model);
+        the largest probability is the top class."""
+        rows = bar_rows(labels, probabilities)
+        self._others = len(rows) < len(list(labels))
+        self._labels = [lab for lab, _ in rows]
+        self._probs = [p for _, p in rows]
+        shown = self._probs[:-1] if self._others else self._probs
+        self._top = max(range(len(shown)), key=shown.__getitem__) if shown else -1
         self._unsure = unsure
+        self._dimmed = dimmed
         lines = [f"{lab}: {percent_text(p)}" for lab, p in zip(self._labels, self._probs)]
         self.setToolTip("\n".join(lines))
         self.setAccessibleDescription("; ".join(lines))
@@ -60,6 +93,11 @@ class ProbabilityBars(QWidget):
 
     def top_label(self) -> str | None:
         return self._labels[self._top] if self._top >= 0 else None
+
+    @property
+    def dimmed(self) -> bool:
+        """True while the bars are greyed (an out-of-scope answer)."""
+        return self._dimmed
 
     # --- geometry ---------------------------------------------------------
     def _row_height(self) -> int:
@@ -103,11 +141,16 @@ class ProbabilityBars(QWidget):
         top_colour = pal.color(QPalette.ColorRole.Highlight)
         if self._unsure:
             top_colour.setAlphaF(0.55)
+        if self._dimmed:  # out of scope: every bar and text in a faded grey, the top one too
+            top_colour = QColor(other)
+            text_colour = pal.color(QPalette.ColorRole.PlaceholderText)
         bold = self._bold_font()
         for i, (label, p) in enumerate(zip(self._labels, self._probs)):
             y = 2 + i * row_h
             is_top = i == self._top
-            painter.setFont(bold if is_top else self.font())
+            font = bold if is_top else QFont(self.font())
+            font.setItalic(self._others and i == len(self._labels) - 1)
+            painter.setFont(font)
             painter.setPen(text_colour)
             text = painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, label_w - 8)
             painter.drawText(

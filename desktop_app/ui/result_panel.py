@@ -2,7 +2,11 @@
 
 Shared by the single-image view and the batch detail pane. An "unsure"
 prediction shows "Not sure" with the best guess, never a confident wrong word;
-an error shows the reason.
+an error shows the reason. When the scope (or novelty) check says the photo
+shows none of the model's classes, the title reads "Out of scope", one line
+says why ("None of the ten classes: this looks like a hot dog (99%)") and the
+bars stay visible but greyed; a check that could not run (image too small) is
+noted quietly below the answer.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
+
+OUT_OF_SCOPE_TITLE = "Out of scope"
 
 
 class ResultPanel(QWidget):
@@ -33,9 +39,15 @@ class ResultPanel(QWidget):
         self.subtitle.setWordWrap(True)
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle.setAccessibleName("Prediction details")
+        self.scope_line = QLabel(self)  # why the photo is out of scope (bold), or a quiet "not checked" note
+        self.scope_line.setWordWrap(True)
+        self.scope_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.scope_line.setAccessibleName("Scope check")
+        self.scope_line.hide()
         self.bars = ProbabilityBars(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.scope_line)
         layout.addWidget(self.subtitle)
         layout.addSpacing(8)
         layout.addWidget(self.bars)
@@ -45,7 +57,22 @@ class ResultPanel(QWidget):
     def show_message(self, title: str, detail: str = "") -> None:
         self.title.setText(title)
         self.subtitle.setText(detail)
+        self.scope_line.hide()
         self.bars.clear()
+
+    def _show_scope(self, verdict: Any) -> bool:
+        """Show the scope line for ``verdict``; True when the photo is out of scope."""
+        reason = verdict.reason if verdict is not None else ""
+        out = verdict is not None and verdict.in_scope is False
+        font = QFont(self.font())
+        font.setBold(out)
+        if not out:
+            font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.scope_line.setFont(font)
+        self.scope_line.setForegroundRole(QPalette.ColorRole.WindowText if out else QPalette.ColorRole.PlaceholderText)
+        self.scope_line.setText(reason if out else (f"Scope not checked: {reason}" if reason else ""))
+        self.scope_line.setVisible(bool(self.scope_line.text()))
+        return out
 
     def show_prediction(self, prediction: Any, labels: tuple[str, ...] | list[str]) -> None:
         """Show ``prediction`` made by a model with class names ``labels``."""
@@ -53,7 +80,11 @@ class ResultPanel(QWidget):
             self.show_message("Cannot read this image", prediction.error)
             return
         p = percent_text(prediction.probability)
-        if prediction.unsure:
+        out = self._show_scope(getattr(prediction, "scope", None))
+        if out:
+            self.title.setText(OUT_OF_SCOPE_TITLE)
+            self.subtitle.setText(f"The model's answer would be {prediction.label} ({p}); its bars are greyed.")
+        elif prediction.unsure:
             self.title.setText("Not sure")
             self.subtitle.setText(
                 f"Best guess: {prediction.label} ({p}). The model is not confident; "
@@ -64,6 +95,8 @@ class ResultPanel(QWidget):
             self.subtitle.setText(f"{p} probability")
         probs = prediction.probabilities
         if probs is not None:
-            self.bars.set_probabilities(labels, list(probs), unsure=prediction.unsure)
+            self.bars.set_probabilities(labels, list(probs), unsure=prediction.unsure, dimmed=out)
         else:  # only top-k known
-            self.bars.set_probabilities([k for k, _ in prediction.top_k], [v for _, v in prediction.top_k])
+            self.bars.set_probabilities(
+                [k for k, _ in prediction.top_k], [v for _, v in prediction.top_k], dimmed=out
+            )

@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
 from desktop_app.ui.probability_bars import percent_text
 from desktop_app.ui.signals import emit
 from desktop_app.ui.thumbnails import ThumbnailCache
 
-COLUMNS = ("Preview", "File", "Class", "Probability", "Top 3", "Error")
-COL_PREVIEW, COL_FILE, COL_CLASS, COL_PROB, COL_TOP, COL_ERROR = range(len(COLUMNS))
+COLUMNS = ("Preview", "File", "Class", "Probability", "In scope", "Top 3", "Error")
+COL_PREVIEW, COL_FILE, COL_CLASS, COL_PROB, COL_SCOPE, COL_TOP, COL_ERROR = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSURE_TEXT = "unsure"
+OUT_OF_SCOPE_TEXT = "out of scope"
 ERROR_TEXT = "Error"
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -36,6 +38,21 @@ def relative_name(path: str | Path, roots: Sequence[Path]) -> str:
         except ValueError:
             continue
     return path.name
+
+
+def out_of_scope(pred: Any) -> bool:
+    """True when the scope / novelty check said the photo shows none of the model's classes."""
+    return not pred.error and getattr(pred, "in_scope", None) is False
+
+
+def scope_text(pred: Any) -> str:
+    """The "In scope" cell: "yes", "no: hot dog" ("no" for a novelty verdict), "" when not checked."""
+    in_scope = None if pred.error else getattr(pred, "in_scope", None)
+    if in_scope is None:
+        return ""
+    if in_scope:
+        return "yes"
+    return f"no: {pred.looks_like}" if pred.looks_like else "no"
 
 
 def top_k_text(top_k: Sequence[tuple[str, float]]) -> str:
@@ -93,6 +110,9 @@ class ResultsModel(QAbstractTableModel):
         unsure = sum(1 for p in self._rows if not p.error and p.unsure)
         return len(self._rows), errors, unsure
 
+    def out_of_scope_count(self) -> int:
+        return sum(1 for p in self._rows if out_of_scope(p))
+
     # --- Qt model API -------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._rows)
@@ -124,8 +144,14 @@ class ResultsModel(QAbstractTableModel):
                 return str(pred.path or "")
             if col in (COL_CLASS, COL_ERROR) and pred.error:
                 return pred.error
+            if col in (COL_CLASS, COL_SCOPE) and out_of_scope(pred):
+                return pred.scope.reason
+            if col == COL_SCOPE and pred.ok and pred.scope is not None and pred.scope.in_scope is None:
+                return f"Not checked: {pred.scope.reason}" if pred.scope.reason else "Not checked"
             if col == COL_CLASS and pred.ok and pred.unsure:
                 return f"Not confident: best guess {pred.label} ({percent_text(pred.probability)})"
+        if role == Qt.ItemDataRole.ForegroundRole and out_of_scope(pred) and col in (COL_CLASS, COL_PROB, COL_TOP):
+            return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)  # greyed, as in the bars
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PROB:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -143,7 +169,11 @@ class ResultsModel(QAbstractTableModel):
         if pred.error:
             return f"{ERROR_TEXT}: {pred.error}" if col == COL_CLASS else ""
         if col == COL_CLASS:
+            if out_of_scope(pred):
+                return f"{pred.label} ({OUT_OF_SCOPE_TEXT})"
             return f"{pred.label} ({UNSURE_TEXT})" if pred.unsure else pred.label
+        if col == COL_SCOPE:
+            return scope_text(pred)
         if col == COL_PROB:
             return percent_text(pred.probability)
         if col == COL_TOP:
@@ -159,6 +189,8 @@ class ResultsModel(QAbstractTableModel):
             return "" if pred.error else (pred.label or "").lower()
         if col == COL_PROB:
             return -1.0 if pred.error else float(pred.probability)
+        if col == COL_SCOPE:
+            return scope_text(pred)
         if col == COL_TOP:
             return "" if pred.error else (pred.top_k[0][0] if pred.top_k else "")
         return pred.error or ""
@@ -170,7 +202,7 @@ class ResultsModel(QAbstractTableModel):
             emit(self.dataChanged, index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-FILTERS = ("all", "ok", "unsure", "errors")
+FILTERS = ("all", "ok", "unsure", "out_of_scope", "errors")
 
 
 class ResultsFilter(QSortFilterProxyModel):
@@ -187,7 +219,7 @@ class ResultsFilter(QSortFilterProxyModel):
         self._change_filter(label=label)
 
     def set_status(self, status: str) -> None:
-        """One of :data:`FILTERS`: all rows, confident ones, unsure ones, or errors."""
+        """One of :data:`FILTERS`: all rows, confident ones, unsure ones, out-of-scope ones, or errors."""
         if status not in FILTERS:
             raise ValueError(f"unknown filter {status!r}; expected one of {FILTERS}")
         self._change_filter(status=status)
@@ -216,7 +248,9 @@ class ResultsFilter(QSortFilterProxyModel):
         """Whether the current filter shows ``pred``."""
         if self._status == "errors" and not pred.error:
             return False
-        if self._status == "ok" and (pred.error or pred.unsure):
+        if self._status == "ok" and (pred.error or pred.unsure or out_of_scope(pred)):
+            return False
+        if self._status == "out_of_scope" and not out_of_scope(pred):
             return False
         if self._status == "unsure" and (pred.error or not pred.unsure):
             return False

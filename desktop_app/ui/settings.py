@@ -69,6 +69,16 @@ class Settings:
     def model_folders(self, folders: list[str]) -> None:
         self._s.setValue("model/folders", list(dict.fromkeys(folders)))
 
+    @property
+    def scope_check(self) -> bool:
+        """Whether the scope / novelty check runs beside the model (on unless turned off)."""
+        value = self._s.value("model/scope_check", True)
+        return value not in (False, "false", "0", 0)
+
+    @scope_check.setter
+    def scope_check(self, on: bool) -> None:
+        self._s.setValue("model/scope_check", bool(on))
+
     # --- window -----------------------------------------------------------
     @property
     def geometry(self) -> QByteArray | None:

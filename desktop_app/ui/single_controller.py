@@ -8,13 +8,14 @@ separately so it appears before the model has answered.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from desktop_app.engine.sessions import Device
 from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.scope_setting import scope_kwargs, second_opinion
 from desktop_app.ui.signals import emit
 from desktop_app.ui.single_view import SingleView
 from desktop_app.ui.state import AppState
@@ -24,12 +25,16 @@ from desktop_app.ui.workers import Task
 PREVIEW_SIDE = 1600
 
 
-def classify_one(info: Any, device: Device, path: str) -> tuple[Any, Any, float | None]:
-    """(Prediction, SessionReport, inference ms or None) for one file; runs on a worker."""
+def classify_one(
+    info: Any, device: Device, path: str, models: Sequence[Any] = (), scope_check: bool = False
+) -> tuple[Any, Any, float | None]:
+    """(Prediction, SessionReport, inference ms or None) for one file, with the scope check of
+    ``info`` among ``models`` when ``scope_check``; runs on a worker."""
     from desktop_app.engine.classifier import get_classifier
 
     classifier = get_classifier(info, device)
-    prediction = classifier.classify(path)
+    scope = second_opinion(info, models, device, enabled=scope_check)
+    prediction = classifier.classify(path, **scope_kwargs(scope))
     return prediction, classifier.report, classifier.last_inference_ms if prediction.ok else None
 
 
@@ -51,6 +56,7 @@ class SingleController(QObject):
         self._preview_generation = 0
         state.model_changed.connect(self._settings_changed)
         state.device_changed.connect(self._settings_changed)
+        state.scope_check_changed.connect(self._settings_changed)
 
     @property
     def current_path(self) -> str | None:
@@ -80,7 +86,8 @@ class SingleController(QObject):
         self._generation += 1
         generation = self._generation
         self.view.result.show_message("Classifying...", f"{Path(path).name} with {info.display_name}")
-        task = Task(classify_one, info, self.state.engine_device(), path)
+        state = self.state
+        task = Task(classify_one, info, state.engine_device(), path, state.models, state.scope_check)
         task.signals.result.connect(lambda result, g=generation, i=info: self._show_prediction(g, i, result))
         task.signals.error.connect(lambda msg, g=generation: g == self._generation and self._failed(msg))
         self._run_task(task)

@@ -41,7 +41,7 @@ class AppState(QObject):
         self._model: Any = None
         self._device = device if device in DEVICES else "auto"
         self._image: str | None = None
-        self._scope_check = False
+        self._scope_check = True  # the scope check runs unless the user turns it off
 
     # --- models ---------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from desktop_app.ui.scope_setting import scope_kwargs, second_opinion
 from desktop_app.ui.signals import emit
 
 
@@ -60,7 +61,8 @@ class BatchWorker(QRunnable):
     """Classify ``paths`` (files and folders) with model ``info`` on ``device``.
 
     ``result`` carries lists of Predictions; the session is created (or taken
-    from the engine's cache) on the worker thread, never on the GUI thread.
+    from the engine's cache) on the worker thread, never on the GUI thread, and
+    so is the scope check of ``info`` among ``models`` when ``scope_check``.
     """
 
     def __init__(
@@ -71,6 +73,8 @@ class BatchWorker(QRunnable):
         *,
         top_k: int = 3,
         chunk_interval_s: float = 0.1,
+        models: Sequence[Any] = (),
+        scope_check: bool = False,
     ) -> None:
         super().__init__()
         self.signals = WorkerSignals()
@@ -80,6 +84,8 @@ class BatchWorker(QRunnable):
         self._device = device
         self._top_k = top_k
         self._interval = chunk_interval_s
+        self._models = list(models)
+        self._scope_check = scope_check
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -101,12 +107,14 @@ class BatchWorker(QRunnable):
 
         try:
             classifier = get_classifier(self._info, self._device)
+            scope = second_opinion(self._info, self._models, self._device, enabled=self._scope_check)
             for prediction in classify_stream(
                 self._paths,
                 classifier,
                 top_k=self._top_k,
                 cancel=self.cancel_event,
                 on_progress=on_progress,
+                **scope_kwargs(scope),
             ):
                 chunk.append(prediction)
                 now = time.monotonic()
