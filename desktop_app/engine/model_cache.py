@@ -79,25 +79,42 @@ def _specs_from_json(rows: list[list[Any]]) -> list[TensorSpec]:
     return [TensorSpec(name, type_, tuple(shape)) for name, type_, shape in rows]
 
 
-def cached_model_info(path: str | Path) -> ModelInfo:
-    """Like :func:`~desktop_app.engine.contract.read_model_info`, from the cache when the file is unchanged.
-
-    Raises :class:`~desktop_app.engine.contract.ModelContractError` exactly as the direct read does.
-    """
+def _lookup(path: Path) -> tuple[str, dict[str, int], dict[str, Any] | None]:
+    """(cache key, size/mtime stamp, the entry if it matches the file as it is now); OSError if unreadable."""
     global _entries, _loaded_from
-    path = Path(path)
-    try:
-        stat = path.stat()
-        key = str(path.resolve())
-    except OSError:
-        return build_model_info(path, *read_model_specs(path))  # raises "file not found"
+    stat = path.stat()
+    key = str(path.resolve())
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     file = cache_dir() / CACHE_FILE
     with _lock:
         if _entries is None or _loaded_from != file:
             _entries, _loaded_from = _load(file), file
         entry = _entries.get(key)
-    if entry is not None and all(entry.get(k) == v for k, v in stamp.items()):
+    fresh = entry is not None and all(entry.get(k) == v for k, v in stamp.items())
+    return key, stamp, entry if fresh else None
+
+
+def is_cached(path: str | Path) -> bool:
+    """Whether :func:`cached_model_info` would answer ``path`` from the cache (no session to open)."""
+    try:
+        return _lookup(Path(path))[2] is not None
+    except OSError:
+        return False
+
+
+def cached_model_info(path: str | Path) -> ModelInfo:
+    """Like :func:`~desktop_app.engine.contract.read_model_info`, from the cache when the file is unchanged.
+
+    Raises :class:`~desktop_app.engine.contract.ModelContractError` exactly as the direct read does.
+    """
+    global _entries
+    path = Path(path)
+    try:
+        key, stamp, entry = _lookup(path)
+    except OSError:
+        return build_model_info(path, *read_model_specs(path))  # raises "file not found"
+    file = cache_dir() / CACHE_FILE
+    if entry is not None:
         try:
             specs = _specs_from_json(entry["inputs"]), _specs_from_json(entry["outputs"]), dict(entry["props"])
         except (KeyError, TypeError, ValueError):

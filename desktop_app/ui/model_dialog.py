@@ -2,7 +2,8 @@
 
 Everything comes from the model file's own metadata (``ModelInfo``): the
 architecture and size, test accuracy and loss, per-class precision / recall /
-F1, the confusion matrix as a heatmap, and the training recipe.
+F1, the confusion matrix as a heatmap, and the training recipe; and which
+second opinion goes beside its answers (scope check, novelty check, none).
 """
 
 from __future__ import annotations
@@ -96,11 +97,39 @@ def overview_rows(info: Any) -> list[tuple[str, str]]:
         ("Parameters", f"{info.params:,}" if info.params is not None else "-"),
         ("Dataset", info.dataset or "-"),
         ("Input", f"{w} x {h} RGB"),
-        ("Classes", f"{info.num_classes}: {', '.join(info.labels)}"),
+        ("Classes", classes_summary(info.labels)),
+        ("Second opinion", second_opinion_text(info)),
         ("Test accuracy", accuracy_text(acc) if acc is not None else "not recorded"),
         ("Test loss", f"{loss:.4f}" if isinstance(loss, (int, float)) else "not recorded"),
         ("Test images", f"{n_test:,}" if isinstance(n_test, int) else "-"),
     ]
+
+
+def classes_summary(labels: Any, shown: int = 12) -> str:
+    """ "10: airplane, ..., truck"; a long list is cut after ``shown`` names ("... 1,000 in all")."""
+    labels = list(labels)
+    text = ", ".join(labels[:shown])
+    return f"{len(labels):,}: {text}" + (f", ... ({len(labels):,} in all)" if len(labels) > shown else "")
+
+
+def second_opinion_text(info: Any) -> str:
+    """Whether a check says "this photo shows none of the model's classes" beside its answers."""
+    from desktop_app.engine.derived import is_derived
+    from desktop_app.engine.scope import DEFAULT_SCOPE_THRESHOLD, has_scope_check, is_general_model
+    from desktop_app.engine.taught_models import is_taught
+
+    if is_general_model(info):
+        return "General model (ImageNet classes): it is the one that checks the CIFAR-10 models; no check of its own"
+    if is_derived(info):
+        return 'Built in: the general model\'s answer, with a "none of the ten" share'
+    if has_scope_check(info):
+        return (
+            "Scope check: the general ImageNet model looks at each photo too and calls it out of scope "
+            f"when less than {DEFAULT_SCOPE_THRESHOLD:.0%} of its probability falls on the ten classes"
+        )
+    if is_taught(info):
+        return "Novelty check: a photo far from every class it was taught is called unlike anything taught"
+    return "None: every photo gets one of its classes"
 
 
 def stored_as(info: Any) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.engine.registry import ModelRegistry, shipped_models_dir
+from desktop_app.engine.registry import ModelRegistry, find_model_files, shipped_models_dir
 from desktop_app.ui.actions import Actions
 from desktop_app.ui.drop_area import placeholder_text
 from desktop_app.ui.model_bar import ModelBar
@@ -59,6 +59,19 @@ def empty_state_text(folders: Sequence[Path]) -> str:
         f"The CIFAR-10 models know ten classes: {classes_text(CIFAR10_LABELS)};\n"
         "other models may know other classes."
     )
+
+
+def metadata_cached(folders: Sequence[str | Path]) -> bool:
+    """Whether every model file in ``folders`` (a derived model: its base file) is in the engine's
+    metadata cache, so that building the registry opens no session."""
+    from desktop_app.engine.derived import SUFFIX, base_path
+    from desktop_app.engine.model_cache import is_cached
+
+    try:
+        files = [f for folder in folders for f in find_model_files(Path(folder).expanduser())]
+        return all(is_cached(base_path(f) if f.suffix == SUFFIX else f) for f in files)
+    except Exception:  # noqa: BLE001 - an odd manifest: let the background path read (and refuse) it
+        return False
 
 
 class ModelsController(QObject):
@@ -121,6 +134,17 @@ class ModelsController(QObject):
         return folders + [f for f in self._extra_folders if f not in folders]
 
     def load(self) -> None:
+        """Fill the model list: at once when every model's metadata is in the engine's cache
+        (milliseconds), else on a worker (opening each file takes ~0.1 s) while the window shows."""
+        folders = self.folders()
+        if metadata_cached(folders):
+            try:
+                registry = ModelRegistry(folders)
+            except Exception:  # noqa: BLE001 - the background path reports it
+                pass
+            else:
+                self._loaded(registry, announce_later=True)
+                return
         self.state.show_status("Loading models...", 0)
         self.view.result.show_message("Loading models...", "The window is ready; models load in the background.")
         task = Task(ModelRegistry, self.folders())
@@ -128,7 +152,9 @@ class ModelsController(QObject):
         task.signals.error.connect(lambda msg: self._loaded(ModelRegistry([])) or self.state.warn("Models", msg))
         self._run_task(task)
 
-    def _loaded(self, registry: ModelRegistry) -> None:
+    def _loaded(self, registry: ModelRegistry, *, announce_later: bool = False) -> None:
+        """Use ``registry``; ``announce_later`` emits ``loaded_signal`` from the event loop (a load
+        during the window's construction: receivers connected after it still hear it)."""
         self.registry = registry
         self._refill(self.settings.model_path)
         refused = registry.refused
@@ -140,7 +166,10 @@ class ModelsController(QObject):
             )
         else:
             self.state.show_status(loaded, 5000)
-        emit(self.loaded_signal)
+        if announce_later:
+            QTimer.singleShot(0, lambda: emit(self.loaded_signal))
+        else:
+            emit(self.loaded_signal)
 
     def _refill(self, preferred: str) -> None:
         assert self.registry is not None
