@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QToolButton,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.ui.result_panel import ResultPanel
 from desktop_app.ui.results_table import (
+    COL_CLASS,
     COL_FILE,
     COL_PREVIEW,
     COL_SCOPE,
@@ -138,8 +140,9 @@ class BatchView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(COL_PREVIEW, thumbnails.side + 24)
-        header.resizeSection(COL_FILE, 220)
-        header.resizeSection(COL_SCOPE, 110)
+        header.resizeSection(COL_FILE, 200)
+        header.resizeSection(COL_CLASS, 170)  # "airplane (out of scope)" without eliding
+        header.resizeSection(COL_SCOPE, 120)
         header.resizeSection(COL_TOP, 260)
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Batch results")
@@ -149,15 +152,17 @@ class BatchView(QWidget):
 
         self.preview = QLabel(self)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(160, 160)
+        self.preview.setMinimumSize(160, 100)
+        # The pixmap must not claim its own size: the bars below it keep their room.
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setAccessibleName("Selected image")
         self.detail = ResultPanel(self, title_scale=1.6)
         self.detail.show_message("No row selected", "Select a row to see the image and all class probabilities.")
         side = QWidget(self)
         side.setMinimumWidth(220)  # the bars never get clipped by the splitter
         side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.preview, 1)
-        side_layout.addWidget(self.detail, 1)
+        side_layout.addWidget(self.preview, 2)
+        side_layout.addWidget(self.detail, 3)  # room for the verdict, its scope line and eleven bars
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(side)
