@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import REPO, settle, small_copy, wait_until  # noqa: E402
+from screenshots import REPO, settle, small_copy, throwaway_settings, wait_until  # noqa: E402
 
 SAMPLES = REPO / "assets" / "samples"
 HOT_DOG = SAMPLES / "_not-cifar" / "hot_dog.jpg"
@@ -48,17 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cifar-model", default="VGG-style CNN", help="display name of the CIFAR model")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
-
     from desktop_app.engine.registry import shipped_models_dir
     from desktop_app.engine.scope import ScopeChecker, find_general_model
     from desktop_app.ui.app import create_application
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings import Settings
 
-    tmp = Path(tempfile.mkdtemp(prefix="scope-screenshots-"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    throwaway_settings("scope-screenshots-")
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_application()
     window = MainWindow(Settings(), model_folders=[shipped_models_dir()])

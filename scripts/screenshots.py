@@ -51,6 +51,17 @@ def find_photos() -> tuple[Path, Path]:
     raise SystemExit("no sample photos found in " + ", ".join(map(str, PHOTO_DIRS)))
 
 
+def throwaway_settings(prefix: str) -> Path:
+    """A temporary folder whose ``settings`` sub-folder takes the app's QSettings (INI), so the
+    pictures never read or change the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    return tmp
+
+
 def wait_until(app, condition, timeout_s: float = 30.0) -> None:  # noqa: ANN001
     import time
 
@@ -96,16 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--filter-class", default="cat", help="class the batch screenshot is filtered to (default cat)")
     args = parser.parse_args(argv)
 
-    from PySide6.QtCore import QSettings
-
     from desktop_app.engine.registry import shipped_models_dir
     from desktop_app.ui.app import create_application
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.settings import Settings
 
-    tmp = Path(tempfile.mkdtemp(prefix="screenshots-"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    tmp = throwaway_settings("screenshots-")
     models = args.models or shipped_models_dir()
     if not any(models.glob("*.onnx")) and not any(models.glob("*/*.onnx")):
         print(f"no models in {models}; using an untrained demo model", file=sys.stderr)

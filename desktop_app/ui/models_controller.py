@@ -137,14 +137,9 @@ class ModelsController(QObject):
         """Fill the model list: at once when every model's metadata is in the engine's cache
         (milliseconds), else on a worker (opening each file takes ~0.1 s) while the window shows."""
         folders = self.folders()
-        if metadata_cached(folders):
-            try:
-                registry = ModelRegistry(folders)
-            except Exception:  # noqa: BLE001 - the background path reports it
-                pass
-            else:
-                self._loaded(registry, announce_later=True)
-                return
+        if metadata_cached(folders):  # ModelRegistry never raises for a bad file: it lists it as refused
+            self._loaded(ModelRegistry(folders), announce_later=True)
+            return
         self.state.show_status("Loading models...", 0)
         self.view.result.show_message("Loading models...", "The window is ready; models load in the background.")
         task = Task(ModelRegistry, self.folders())
