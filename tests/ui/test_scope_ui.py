@@ -286,3 +286,28 @@ def test_export_refuses_one_of_the_batch_images_and_writes_nothing(qtbot, make_w
     with qtbot.waitSignal(window.batch.failed, timeout=5000) as blocker:
         window.batch.export(batch_folder)  # a folder
     assert blocker.args[0] == "Export refused"
+
+
+# --- the engine's wiring, end to end (runs once scope-engine's second_opinion_for is on this branch) ----
+def _engine_wired() -> bool:
+    from desktop_app.engine import scope
+
+    return hasattr(scope, "second_opinion_for")
+
+
+@needs_general
+@pytest.mark.skipif(not _engine_wired(), reason="the engine's second_opinion_for is not merged into this branch yet")
+def test_window_runs_the_real_scope_check_and_the_setting_turns_it_off(qtbot, make_window) -> None:  # noqa: ANN001
+    window = make_window([MODELS])
+    _choose(window, "VGG-style CNN")
+    with qtbot.waitSignal(window.single.shown, timeout=30000) as blocker:
+        window.open_paths([str(HOT_DOG)])
+    assert blocker.args[0].in_scope is False and blocker.args[0].looks_like == "hot dog"
+    assert window.single_view.result.title.text() == OUT_OF_SCOPE_TITLE
+    with qtbot.waitSignal(window.batch.finished, timeout=60000):
+        window.open_paths([str(HOT_DOG.parents[1])])
+    assert sum(1 for p in window.batch_view.model.predictions() if p.in_scope is False) == 3  # the _not-cifar ones
+    with qtbot.waitSignal(window.single.shown, timeout=30000) as blocker:
+        window.state.set_scope_check(False)  # re-classifies the image without the check
+    assert blocker.args[0].scope is None and window.single_view.result.title.text() == blocker.args[0].label
+    assert not window.batch_view.rerun_button.isHidden()  # the batch was made with the check: offer a re-run
