@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.probability_bars import MAX_ALL_BARS
 from desktop_app.ui.result_panel import ResultPanel
 from desktop_app.ui.results_table import (
     COL_CLASS,
@@ -114,6 +115,7 @@ class BatchView(QWidget):
         self.rerun_button.clicked.connect(lambda: emit(self.rerun_requested))
         self.rerun_button.hide()
         self._buttons = QHBoxLayout()
+        self._listed_on_arrival = False  # class filter filled from the rows (many-class models)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("&Show:", self, buddy=self.status_filter))
@@ -205,10 +207,12 @@ class BatchView(QWidget):
         """Fill the class filter with the batch model's classes and clear the rows."""
         self.thumbnails.clear()
         self.model.reset(labels)
+        # A many-class model (the general model's 1,000) lists only the classes its rows got, as they come.
+        self._listed_on_arrival = len(labels) > MAX_ALL_BARS
         self.class_filter.blockSignals(True)
         self.class_filter.clear()
         self.class_filter.addItem("All classes", "")
-        for label in labels:
+        for label in () if self._listed_on_arrival else labels:
             self.class_filter.addItem(label, label)
         self.class_filter.blockSignals(False)
         self.proxy.set_label("")
@@ -245,7 +249,19 @@ class BatchView(QWidget):
 
     def add_predictions(self, predictions: Sequence[Any]) -> None:
         self.model.add_predictions(predictions)
+        if self._listed_on_arrival:
+            self._list_classes({p.label for p in predictions if p.ok})
         self._update_summary()
+
+    def _list_classes(self, labels: set[str]) -> None:
+        """Add ``labels`` not yet in the class filter, keeping it sorted (the choice stays)."""
+        listed = {self.class_filter.itemData(i) for i in range(1, self.class_filter.count())}
+        for label in sorted(labels - listed, key=str.lower):
+            at = next(
+                (i for i in range(1, self.class_filter.count()) if self.class_filter.itemData(i).lower() > label.lower()),
+                self.class_filter.count(),
+            )
+            self.class_filter.insertItem(at, label, label)
 
     def show_progress(self, progress: Any, *, finished: bool = False, cancelled: bool = False) -> None:
         if progress.total:

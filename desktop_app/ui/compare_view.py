@@ -84,6 +84,7 @@ class ModelCard(QFrame):
         self.verdict.setText(f"{prediction.label}?" if prediction.unsure or out else prediction.label)
         detail = percent_text(prediction.probability) + (" (unsure)" if prediction.unsure else "")
         self.detail.setText(f"{detail} · out of scope: {prediction.scope.reason}" if out else detail)
+        self.detail.setToolTip(prediction.scope.reason if out else "")  # the whole line when two do not hold it
         self.bars.set_probabilities(
             self.info.labels, list(prediction.probabilities), unsure=prediction.unsure, dimmed=out
         )

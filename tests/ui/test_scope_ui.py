@@ -146,6 +146,12 @@ def test_general_and_derived_models_in_view_compare_and_batch(qtbot, make_window
     assert model.rowCount() >= 9 and model.counts()[1] == 0
     hot_dog_row = next(r for r in range(model.rowCount()) if model.prediction(r).path.endswith("hot_dog.jpg"))
     assert model.index(hot_dog_row, COL_CLASS).data() == "hot dog"
+    # The class filter lists the classes the rows got (sorted), not a thousand entries.
+    combo = window.batch_view.class_filter
+    listed = [combo.itemData(i) for i in range(1, combo.count())]
+    assert listed == sorted({p.label for p in model.predictions()}, key=str.lower) and "hot dog" in listed
+    combo.setCurrentIndex(combo.findData("hot dog"))
+    assert window.batch_view.proxy.rowCount() == 1
     out = tmp_path / "general.csv"
     with qtbot.waitSignal(window.batch.exported, timeout=10000):
         window.batch.export(out)
