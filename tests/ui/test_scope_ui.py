@@ -77,6 +77,20 @@ def test_real_hot_dog_with_a_cifar_model_is_out_of_scope_in_the_view(qtbot) -> N
     assert panel.bars.dimmed
 
 
+def test_compare_card_marks_an_out_of_scope_answer(qtbot, two_models) -> None:  # noqa: ANN001
+    from desktop_app.engine.registry import ModelRegistry
+    from desktop_app.ui.compare_view import ModelCard
+
+    info = dataclasses.replace(ModelRegistry([two_models]).models[0], labels=CIFAR)
+    card = ModelCard(info)
+    qtbot.addWidget(card)
+    card.show_prediction(_prediction("x.jpg", "airplane", 0.894, scope=HOT_DOG_VERDICT))
+    assert card.verdict.text() == "airplane?" and "out of scope" in card.detail.text()
+    assert card.detail.toolTip() == HOT_DOG_VERDICT.reason and card.bars.dimmed
+    card.show_prediction(_prediction("y.jpg", "cat", 0.9, scope=ScopeVerdict(True, "tabby", 0.8, 0.9)))
+    assert card.verdict.text() == "cat" and card.detail.text() == "90.0%" and not card.bars.dimmed
+
+
 def test_batch_side_panel_shows_the_scope_verdict(qtbot, make_window, images) -> None:  # noqa: ANN001
     window = make_window()
     view = window.batch_view
