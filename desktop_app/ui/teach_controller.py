@@ -152,7 +152,7 @@ class TeachController(QObject):
         dialog.open()
 
     def rename(self, info: Any, name: str) -> None:
-        if not name.strip() or name.strip() == info.display_name:
+        if not name.strip() or name.strip() == info.display_name or self._busy_with(info, "Rename taught model"):
             return
         task = Task(rename_model, info.path, name)
         task.signals.result.connect(lambda new: self._reload(new.path))
@@ -180,14 +180,20 @@ class TeachController(QObject):
         box.open()
 
     def delete(self, info: Any) -> None:
-        if str(info.path) in self._running:
-            self.state.warn("Delete taught model", f"{info.display_name} is being taught again; try when it is done.")
+        if self._busy_with(info, "Delete taught model"):
             return
         task = Task(delete_model, info.path)
         task.signals.result.connect(lambda _none: self._reload("") or self.state.show_status(
             f"Deleted {info.display_name}", 8000))
         task.signals.error.connect(lambda msg: self.state.warn("Delete taught model", msg))
         self._run_task(task)
+
+    def _busy_with(self, info: Any, title: str) -> bool:
+        """True (and says so) while ``info`` is being taught again in the background."""
+        if str(info.path) not in self._running:
+            return False
+        self.state.warn(title, f"{info.display_name} is being taught again; try again when it is done.")
+        return True
 
     # --- Correct... and the background re-teach -----------------------------------------
     def correct_dialog(self, source: str) -> None:

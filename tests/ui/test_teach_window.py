@@ -198,3 +198,20 @@ def test_a_photo_from_the_training_set_moves_to_its_right_class(tmp_path: Path) 
     Image.new("RGB", (8, 8)).save(outside)
     (photos / "sky" / "x.png").write_bytes(b"taken")
     assert add_to_class(outside, photos, "sky") == photos / "sky" / "x (2).png" and outside.exists()
+
+
+def test_corrections_during_a_reteach_are_taught_in_one_more_round(qtbot, make_window, two_models, backbone, garden, tmp_path) -> None:  # noqa: ANN001, F811
+    window = _window(make_window, two_models, backbone)
+    _choose(qtbot, window, garden)
+    info = window.state.model
+    extra = []
+    for i in range(2):
+        extra.append(tmp_path / f"extra_{i}.png")
+        photo((60, 90, 210), seed=800 + i).save(extra[-1])
+    finished: list[str] = []
+    window.teach.retaught.connect(finished.append)
+    window.teach.correct(str(extra[0]), info, "sky")
+    assert window.teach.busy
+    window.teach.correct(str(extra[1]), info, "sky")  # while the first re-teach runs: queued
+    qtbot.waitUntil(lambda: len(finished) == 2 and not window.teach.busy, timeout=90_000)
+    assert read_model_info(garden).training["photos"]["sky"] == 5
