@@ -1,11 +1,11 @@
 """Screenshots of teaching: the "Teach a new model" dialog's summary, and "Correct..." in the window.
 
-    PYTHONPATH=. python scripts/teach_screenshot.py [--backbone FILE] [--out docs/teach_summary.png]
-        [--correct-out docs/teach_correct.png]
+    PYTHONPATH=. python scripts/teach_screenshot.py --photos REAL_PHOTOS [--backbone FILE]
+        [--out docs/teach_summary.png] [--correct-out docs/teach_correct.png]
 
 Runs offscreen (or on Xvfb with ``QT_QPA_PLATFORM=xcb xvfb-run -a``): copies the
-CIFAR-class real photos (bird, cat, dog) of ../shared/data/real-photos into a
-scratch "pets" folder, teaches them in the real dialog (real backbone, real
+CIFAR-class real photos (the bird, cat and dog subfolders of ``--photos``) into
+a scratch "pets" folder, teaches them in the real dialog (real backbone, real
 teaching), and grabs the summary page. ``--correct-out``: the real main window
 with a "Pets" model taught without one dog photo, that photo classified, and
 the "Correct..." dialog open over it (settings and models in a scratch folder).
@@ -23,17 +23,17 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-PHOTOS = REPO.parent / "shared" / "data" / "real-photos"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, required=True, help="folder with bird, cat and dog subfolders")
     parser.add_argument("--backbone", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "teach_summary.png")
     parser.add_argument("--correct-out", type=Path, default=None)
     args = parser.parse_args()
     if args.correct_out is not None:
-        return correct_screenshot(args.backbone, args.correct_out)
+        return correct_screenshot(args.photos, args.backbone, args.correct_out)
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.ui.teach_dialog import TeachDialog
@@ -42,7 +42,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pets = Path(tmp) / "pets"
         for cls in ("bird", "cat", "dog"):
-            shutil.copytree(PHOTOS / cls, pets / cls)
+            shutil.copytree(args.photos / cls, pets / cls)
         dialog = TeachDialog(models_dir=Path(tmp) / "models", backbone=args.backbone, folder=pets, name="Pets")
         dialog.show()
         done: list[str] = []
@@ -69,7 +69,7 @@ def _wait(app, until, seconds: float = 60) -> bool:  # noqa: ANN001
     return bool(until())
 
 
-def correct_screenshot(backbone: Path | None, out: Path) -> int:
+def correct_screenshot(photos: Path, backbone: Path | None, out: Path) -> int:
     """The window after classifying a held-back dog photo with "Pets", the Correct dialog painted over it."""
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMAGE_CLASSIFIER_DATA"] = str(Path(tmp) / "data")
@@ -88,7 +88,7 @@ def correct_screenshot(backbone: Path | None, out: Path) -> int:
 
         pets = Path(tmp) / "pets"
         for cls in ("bird", "cat", "dog"):
-            shutil.copytree(PHOTOS / cls, pets / cls)
+            shutil.copytree(photos / cls, pets / cls)
         held_back = Path(tmp) / "dog_test_0.png"
         shutil.move(pets / "dog" / "dog_test_0.png", held_back)
         model = teach(pets, user_models_dir() / "pets.onnx", name="Pets", backbone=backbone).path
