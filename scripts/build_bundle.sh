@@ -6,7 +6,8 @@
 #
 # Steps: pyinstaller build.spec -> dist/ImageClassifier/, then through the BUILT
 # executable (never the source tree): --version, --self-test (offscreen Qt),
-# `classify` over assets/samples into a CSV, a GUI start that must stay up,
+# `classify` over assets/samples into a CSV, `teach` a tiny model from generated
+# folders and classify with it (packaging/check_bundle_teach.py), a GUI start that must stay up,
 # a start on a real X server (Xvfb + xdotool: packaging/check_x11_start.py; skipped
 # without them unless REQUIRE_X11=1), and the listing check (no
 # TensorFlow/Keras/tf2onnx/onnx/torch/matplotlib/jax, no unused Qt module,
@@ -57,6 +58,9 @@ echo "CSV rows: $rows (images: $expected_rows)"
 [ "$rows" -eq "$expected_rows" ] || fail "classify wrote $rows rows for $expected_rows images"
 bad=$("$PYTHON" -c 'import csv, sys; print(sum(1 for r in csv.DictReader(open(sys.argv[1], newline="")) if r["error"] or not r["label"]))' "$work/samples.csv")
 [ "$bad" -eq 0 ] || fail "$bad sample images were not classified"
+
+step "teach a tiny model from generated folders, classify with it"
+(cd "$work" && timeout 300 "$PYTHON" "$root/packaging/check_bundle_teach.py" "$exe") || fail "the packaged build cannot teach"
 
 step "GUI start (offscreen): must stay up for 6 s without a traceback"
 (cd "$work" && exec "$exe" "$samples/cat/cat_720p.jpg" >"$work/gui.log" 2>&1) &

@@ -11,6 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The model metadata cache (engine/model_cache.py) goes to a temporary folder, not the user's.
 os.environ.setdefault("IMAGE_CLASSIFIER_CACHE_DIR", tempfile.mkdtemp(prefix="image-classifier-cache-"))
+# The user's models folder (taught models; the window scans it at start) too.
+os.environ.setdefault("IMAGE_CLASSIFIER_DATA", tempfile.mkdtemp(prefix="image-classifier-data-"))
 
 import pytest
 

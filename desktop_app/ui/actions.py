@@ -30,6 +30,12 @@ class Actions:
     sort_unsure: QAction
     shortcuts: QAction
     documentation: QAction
+    teach: QAction
+    rename_model: QAction
+    reteach_model: QAction
+    delete_model: QAction
+    correct_image: QAction
+    correct_row: QAction
     #: The menus by name ("file", "view", "models", "help"): later features add their actions here,
     #: e.g. ``actions.menus["models"].addAction(teach_action)``.
     menus: dict[str, QMenu] = field(default_factory=dict)
@@ -130,6 +136,20 @@ def create_actions(window: QMainWindow) -> Actions:
             window, "&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents, "Every keyboard shortcut of the app"
         ),
         documentation=_action(window, "&Documentation", None, "Open the user guide (docs/app.md) or its web page"),
+        teach=_action(
+            window, "&Teach a new model...", None, "Teach a model your own classes from a folder of class subfolders"
+        ),
+        rename_model=_action(window, "&Rename taught model...", None, "Give the chosen taught model a new name"),
+        reteach_model=_action(
+            window, "Re-&teach with more photos...", None, "Teach the chosen taught model again from its (grown) folder"
+        ),
+        delete_model=_action(window, "De&lete taught model...", None, "Delete the chosen taught model (its photos stay)"),
+        correct_image=_action(
+            window, "&Correct...", None, "Give this photo its right class; the taught model learns it in the background"
+        ),
+        correct_row=_action(
+            window, "&Correct...", None, "Give this photo its right class; the taught model learns it in the background"
+        ),
     )
     a.sort_unsure.setCheckable(True)
     a.sort_unsure.setChecked(False)
@@ -138,6 +158,8 @@ def create_actions(window: QMainWindow) -> Actions:
     a.cancel.setEnabled(False)
     a.compare.setEnabled(False)
     a.model_info.setEnabled(False)
+    for action in (a.rename_model, a.reteach_model, a.delete_model, a.correct_image, a.correct_row):
+        action.setEnabled(False)  # only for a taught model (TeachController)
 
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -153,6 +175,9 @@ def create_actions(window: QMainWindow) -> Actions:
     view_menu.addAction(a.show_batch)
     models_menu = bar.addMenu("&Models")
     for action in (a.compare, a.model_info, a.add_models):
+        models_menu.addAction(action)
+    models_menu.addSeparator()  # teaching; the three after "Teach" act on the chosen taught model
+    for action in (a.teach, a.rename_model, a.reteach_model, a.delete_model, a.correct_image):
         models_menu.addAction(action)
     help_menu = bar.addMenu("&Help")
     for action in (a.shortcuts, a.documentation, a.about):

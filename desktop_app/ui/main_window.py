@@ -34,6 +34,7 @@ from desktop_app.ui.single_controller import SingleController
 from desktop_app.ui.single_view import SingleView
 from desktop_app.ui.state import AppState
 from desktop_app.ui.status import StatusWidgets
+from desktop_app.ui.teach_controller import TeachController
 from desktop_app.ui.thumbnails import ThumbnailCache
 from desktop_app.ui.workers import Task
 
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
             model_folders,
             extra_model_folders,
         )
+        self.teach = TeachController(self.state, self.actions, self.pool, self.run_task, self, self.models.reload)
         self._connect()
         self.setAcceptDrops(True)
         self.setMinimumSize(640, 480)
@@ -131,6 +133,12 @@ class MainWindow(QMainWindow):
             lambda kind, title, text: (self.warn if kind == "warning" else self.inform)(title, text)
         )
         self.models.loaded_signal.connect(self.open_pending)
+        # "Correct..." follows the result on screen: the image view's, and the selected batch row's.
+        self.single.shown.connect(lambda p: self.teach.set_result("image", p, self.state.model))
+        self.batch_view.prediction_selected.connect(lambda p: self.teach.set_result("row", p, self.batch.info))
+        self.batch_view.model.modelReset.connect(lambda: self.teach.set_result("row", None, None))
+        self.single_view.result.add_action_button(a.correct_image)
+        self.batch_view.detail.add_action_button(a.correct_row)
         self.batch.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.batch.failed.connect(self.warn)
         self.batch.sorted.connect(lambda report, dest: self.inform("Sort into folders", sort_report_text(report, dest)))
@@ -284,6 +292,7 @@ class MainWindow(QMainWindow):
         self.settings.window_state = self.saveState()
         self.settings.sync()
         self.batch.cancel()
+        self.teach.cancel()
         self.thumbnails.clear()
         # Short waits: a cancelled batch stops within one inference batch; quitting must feel instant.
         self.pool.waitForDone(400)

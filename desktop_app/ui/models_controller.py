@@ -130,7 +130,10 @@ class ModelsController(QObject):
         if self._explicit_folders is not None:
             folders = [Path(f) for f in self._explicit_folders]
         else:
-            folders = [shipped_models_dir(), *(Path(f) for f in self.settings.model_folders)]
+            from desktop_app.engine.taught_models import user_models_dir
+
+            taught = [user_models_dir()] if user_models_dir().is_dir() else []  # taught models survive restarts
+            folders = [shipped_models_dir(), *taught, *(Path(f) for f in self.settings.model_folders)]
         return folders + [f for f in self._extra_folders if f not in folders]
 
     def load(self) -> None:
@@ -165,6 +168,24 @@ class ModelsController(QObject):
             QTimer.singleShot(0, lambda: emit(self.loaded_signal))
         else:
             emit(self.loaded_signal)
+
+    def reload(self, select: str | Path | None = None, *, also: str | Path | None = None) -> None:
+        """Rescan every folder (plus ``also``) in the background, as files changed on disk
+        (a model taught, re-taught, renamed or deleted), then choose ``select`` (else the current model)."""
+        if self.registry is None:
+            return
+        folders = self.registry.folders
+        if also is not None and Path(also).resolve() not in folders:
+            folders.append(Path(also))
+        preferred = str(select) if select is not None else (str(self.current.path) if self.current else "")
+        task = Task(ModelRegistry, folders)
+        task.signals.result.connect(lambda registry: self._reloaded(registry, preferred))
+        task.signals.error.connect(lambda msg: self.state.warn("Models", msg))
+        self._run_task(task)
+
+    def _reloaded(self, registry: ModelRegistry, preferred: str) -> None:
+        self.registry = registry
+        self._refill(preferred)
 
     def _refill(self, preferred: str) -> None:
         assert self.registry is not None

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QFont, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
 
@@ -51,8 +51,21 @@ class ResultPanel(QWidget):
         layout.addWidget(self.subtitle)
         layout.addSpacing(8)
         layout.addWidget(self.bars)
+        self._buttons = QHBoxLayout()  # commands on this result (e.g. "Correct..."), added by controllers
+        self._buttons.addStretch(1)
+        layout.addLayout(self._buttons)
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+    def add_action_button(self, action: QAction) -> QToolButton:
+        """A button for ``action`` under the bars (shown only while the action is enabled)."""
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setVisible(action.isEnabled())
+        action.enabledChanged.connect(button.setVisible)
+        self._buttons.insertWidget(self._buttons.count() - 1, button)
+        return button
 
     def show_message(self, title: str, detail: str = "") -> None:
         self.title.setText(title)
