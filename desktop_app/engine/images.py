@@ -15,7 +15,7 @@ import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -216,6 +216,27 @@ def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str =
     # Draft to at least twice the target so the final resize still antialiases.
     image = _decode(source, 2 * max(size))
     return np.asarray(fit_image(image, size, fit))
+
+
+def load_pixels_at(
+    source: str | Path | bytes, sizes: Sequence[tuple[int, int]], *, fit: str = DEFAULT_FIT
+) -> tuple[tuple[np.ndarray, ...], tuple[int, int]]:
+    """Decode ``source`` once into uint8 RGB arrays at each of ``sizes`` ("decode once, resize per model").
+
+    Also returns the image's (width, height) as decoded (upright), before any
+    resize: a JPEG drafted for the largest size keeps both sides at least
+    twice that size or its own, so a side under 48 pixels is the file's own
+    (what the scope check's :func:`~desktop_app.engine.scope.checkable` needs
+    without opening the file again). Raises :class:`ImageLoadError`.
+    """
+    _check_fit(fit)
+    largest = 2 * max(max(size) for size in sizes)
+    image = _decode(source, largest)
+    decoded_size = image.size
+    if len(sizes) > 1 and max(image.size) > largest:
+        # Several sizes: shrink once, then fit each size from the smaller image.
+        image.thumbnail((largest, largest), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return tuple(np.asarray(fit_image(image, size, fit)) for size in sizes), decoded_size
 
 
 def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:

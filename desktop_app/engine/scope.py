@@ -18,6 +18,8 @@ decision is tested without a model; the threshold is chosen by
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -205,3 +207,62 @@ def image_size(source: str | Path | bytes) -> tuple[int, int] | None:
             return im.size
     except (OSError, ValueError):
         return None
+
+
+#: Second opinions kept by :func:`second_opinion_for` (each holds a session with its weights).
+CHECKER_CACHE_SIZE = 4
+_checkers: OrderedDict[tuple[str, str], object] = OrderedDict()
+_checkers_lock = threading.Lock()
+
+
+def check_kind(info: ModelInfo) -> str:
+    """Which second opinion ``info`` gets: "scope" (a 10-class CIFAR model), "novelty" (a taught model), or ""."""
+    from desktop_app.engine.taught_models import is_taught
+
+    if has_scope_check(info):
+        return "scope"
+    return "novelty" if is_taught(info) else ""
+
+
+def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None, *, enabled: bool = True):  # type: ignore[no-untyped-def]
+    """The check that runs beside ``info`` (``Classifier.classify`` / ``classify_stream``'s ``scope``), or None.
+
+    A 10-class CIFAR model gets a :class:`ScopeChecker` over the general model
+    found among ``models``; a taught model its ``NoveltyCheck`` (once that
+    class can check decoded batches); the general model, the derived model
+    ("none of the ten" built in) and other models get None, as does
+    ``enabled=False``. Checkers are cached per (file, device) like
+    ``get_classifier``.
+    """
+    from desktop_app.engine.sessions import Device
+
+    kind = check_kind(info) if enabled else ""
+    if kind == "scope":
+        general = find_general_model(models)
+        if general is None:
+            return None
+        path = general.path
+    elif kind == "novelty":
+        from desktop_app.engine import novelty
+
+        if not hasattr(novelty.NoveltyCheck, "check_arrays"):
+            return None  # the novelty check cannot yet run on decoded batches
+        path = info.path
+    else:
+        return None
+    device = Device.AUTO if device is None else Device(device)
+    key = (f"{kind}:{Path(path).resolve()}:{Path(path).stat().st_mtime_ns}", device.value)
+    with _checkers_lock:
+        if key in _checkers:
+            _checkers.move_to_end(key)
+            return _checkers[key]
+        if kind == "scope":
+            checker: object = ScopeChecker(general, device)  # type: ignore[arg-type]
+        else:
+            from desktop_app.engine.novelty import NoveltyCheck
+
+            checker = NoveltyCheck(path)
+        _checkers[key] = checker
+        while len(_checkers) > CHECKER_CACHE_SIZE:
+            _checkers.popitem(last=False)
+        return checker
