@@ -51,6 +51,7 @@ import numpy as np
 
 from desktop_app.engine.classifier import (
     CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, SecondOpinion, add_second_opinion, error_prediction,
+    second_opinion_min_side,
 )
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
 from desktop_app.engine.machine import logical_cpus
@@ -74,7 +75,7 @@ MAX_DECODE_THREADS = 16
 class DecodedImage(NamedTuple):
     """One decoded file: uint8 pixels at each requested size, and its (width, height) as decoded."""
 
-    pixels: tuple[np.ndarray, ...]
+    pixels: tuple[np.ndarray | None, ...]  # None: a second model's size for an image it does not look at
     size: tuple[int, int]
 
 
@@ -163,10 +164,10 @@ class _Gate:
                 self._cond.notify()
 
 
-def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str) -> Decoded:
+def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str, extra_min_side: int = 0) -> Decoded:
     """Pixels of ``path`` at each of ``sizes`` from one decode, with its size as decoded, or the error text."""
     try:
-        return DecodedImage(*load_pixels_at(path, sizes, fit=fit))
+        return DecodedImage(*load_pixels_at(path, sizes, fit=fit, extra_min_side=extra_min_side))
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one row, not the batch
@@ -210,9 +211,9 @@ class DecodeSide:
 
     def __init__(
         self, paths: list[str | Path], sizes: Sequence[tuple[int, int]], *, fit: str, recursive: bool,
-        threads: int, max_threads: int, limit: int,
+        threads: int, max_threads: int, limit: int, extra_min_side: int = 0,
     ) -> None:
-        self.sizes, self.fit, self.limit = tuple(sizes), fit, limit
+        self.sizes, self.fit, self.limit, self.extra_min_side = tuple(sizes), fit, limit, extra_min_side
         self.cost = _Cost()
         self._errors: list[tuple[Path, str]] = []
         self._files = iter_image_files(paths, recursive=recursive, errors=self._errors)
@@ -292,7 +293,7 @@ class DecodeSide:
             if self._stopped:
                 return []
             start = time.thread_time()
-            results = [_decode(path, self.sizes, self.fit) for path in paths]
+            results = [_decode(path, self.sizes, self.fit, self.extra_min_side) for path in paths]
             self.cost.add(time.thread_time() - start, len(paths))
         return results
 
@@ -329,12 +330,12 @@ class InferenceSide:
 
     def add(self, path: str, pixels: np.ndarray, scope_pixels: np.ndarray | None = None,
             size: tuple[int, int] | None = None) -> list[Prediction]:
-        """Collect one image (and its pixels for the second opinion, with the file's size); a full batch goes
-        to the model. Returns the rows finished by now."""
+        """Collect one image (and its pixels for the second opinion, None if it does not look at this one, with
+        the file's size); a full batch goes to the model. Returns the rows finished by now."""
         self._paths.append(path)
         self._arrays.append(pixels)
         if self.scope is not None:
-            self._scope_arrays.append(pixels if scope_pixels is None else scope_pixels)
+            self._scope_arrays.append(scope_pixels)
             self._sizes.append(size)
         return self.flush() if len(self._arrays) >= self.run_size else []
 
@@ -343,7 +344,7 @@ class InferenceSide:
         if not self._arrays:
             return self.collect()
         names, batch = self._paths, np.stack(self._arrays).astype(np.float32)
-        scope = (np.stack(self._scope_arrays).astype(np.float32), self._sizes) if self.scope is not None else None
+        scope = (self._scope_arrays, self._sizes) if self.scope is not None else None
         self._paths, self._arrays, self._scope_arrays, self._sizes = [], [], [], []
         if self._pool is None:
             return self._run(names, batch, scope)
@@ -367,7 +368,7 @@ class InferenceSide:
         if self._pool is not None:
             self._pool.shutdown(wait=not cancelled, cancel_futures=True)
 
-    def _run(self, names: list[str], batch: np.ndarray, scope: tuple[np.ndarray, list] | None = None,
+    def _run(self, names: list[str], batch: np.ndarray, scope: tuple[list, list] | None = None,
              parallel: bool = False) -> list[Prediction]:
         # On the CPU every run executes on this thread (side by side: one-thread sessions; alone: one
         # intra-op thread), so this thread's CPU time is the model's (and the second opinion's).
@@ -454,8 +455,8 @@ def classify_stream(
     if scope is not None and tuple(scope.input_size) not in sizes:
         sizes.append(tuple(scope.input_size))  # decode once, resize per model
     scope_index = sizes.index(tuple(scope.input_size)) if scope is not None else 0
-    decoder = DecodeSide(paths, sizes, fit=fit, recursive=recursive, threads=threads,
-                         max_threads=max_threads, limit=2 * batch_size + max_threads)
+    decoder = DecodeSide(paths, sizes, fit=fit, recursive=recursive, threads=threads, max_threads=max_threads,
+                         limit=2 * batch_size + max_threads, extra_min_side=second_opinion_min_side(scope))
     model = InferenceSide(classifier, batch_size, top_k, cancel, scope=scope)
     completed = False
     classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel

@@ -110,21 +110,31 @@ class SecondOpinion(Protocol):
                      ) -> list[ScopeVerdict]: ...
 
 
-def add_second_opinion(
-    rows: Sequence[Prediction], opinion: SecondOpinion, batch: np.ndarray,
-    sizes: Sequence[tuple[int, int] | None] | None, *, parallel: bool = False,
-) -> None:
-    """Set ``scope`` of each row from ``opinion`` run on the same images (``batch`` at its input size).
+def second_opinion_min_side(opinion: SecondOpinion | None) -> int:
+    """Shorter side under which ``opinion`` does not look at an image (its pixels need not be made)."""
+    return int(getattr(opinion, "min_side", 0))
 
-    ``sizes``: the files' (width, height) as decoded, so that tiny images are not judged.
+
+def add_second_opinion(
+    rows: Sequence[Prediction], opinion: SecondOpinion, images: Sequence[np.ndarray | None],
+    sizes: Sequence[tuple[int, int] | None], *, parallel: bool = False,
+) -> None:
+    """Set ``scope`` of each row from ``opinion`` run on the same images (uint8 or float, at its input size).
+
+    ``sizes``: the files' (width, height) as decoded, so that tiny images are not judged; an image left out
+    (None: under :func:`second_opinion_min_side`) gets the scope check's "too small" verdict.
     ``parallel``: this runs beside other runs (the scope checker then uses its one-thread session).
     """
-    from desktop_app.engine.scope import ScopeChecker
+    from desktop_app.engine.scope import TOO_SMALL, ScopeChecker
 
-    if isinstance(opinion, ScopeChecker):
-        verdicts = opinion.check_arrays(batch, sizes=sizes, parallel=parallel)
-    else:
-        verdicts = opinion.check_arrays(batch, sizes=sizes)
+    judged = [i for i, image in enumerate(images) if image is not None]
+    verdicts = [TOO_SMALL] * len(rows)
+    if judged:
+        batch = np.stack([images[i] for i in judged]).astype(np.float32)
+        kwargs = {"parallel": parallel} if isinstance(opinion, ScopeChecker) else {}
+        found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], **kwargs)
+        for i, verdict in zip(judged, found, strict=True):
+            verdicts[i] = verdict
     for row, verdict in zip(rows, verdicts, strict=True):
         row.scope = verdict
 
@@ -277,12 +287,12 @@ class Classifier:
         if scope is not None and tuple(scope.input_size) != tuple(self.info.input_size):
             sizes.append(tuple(scope.input_size))
         try:
-            pixels, size = load_pixels_at(source, sizes, fit=fit)
+            pixels, size = load_pixels_at(source, sizes, fit=fit, extra_min_side=second_opinion_min_side(scope))
         except ImageLoadError as exc:
             return error_prediction(path, str(exc))
         prediction = self.predictions([path], pixels[0][None].astype(np.float32), top_k=top_k)[0]
         if scope is not None:
-            add_second_opinion([prediction], scope, pixels[-1][None].astype(np.float32), [size])
+            add_second_opinion([prediction], scope, [pixels[-1]], [size])
         return prediction
 
 

@@ -157,6 +157,9 @@ def find_general_model(models: Iterable[ModelInfo]) -> ModelInfo | None:
 class ScopeChecker:
     """Runs the general model on decoded images and says which are in scope."""
 
+    #: Images whose shorter side is under this are not checked (callers need not decode them at 224x224).
+    min_side = MIN_CHECK_SIDE
+
     def __init__(self, general: ModelInfo, device=None, *, threshold: float = DEFAULT_SCOPE_THRESHOLD,
                  cifar_map: CifarMap | None = None) -> None:
         from desktop_app.engine.classifier import get_classifier
@@ -178,10 +181,19 @@ class ScopeChecker:
                      parallel: bool = False) -> list[ScopeVerdict]:
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
-        ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`).
+        ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`);
+        the general model runs only on the images that are.
         """
-        probabilities = self.classifier.predict_arrays(batch, parallel=parallel)
-        return verdicts(probabilities, self.info.labels, self.matrix, self.threshold, sizes)
+        sizes = [None] * len(batch) if sizes is None else list(sizes)
+        if len(sizes) != len(batch):
+            raise ValueError(f"{len(sizes)} sizes for {len(batch)} images")
+        judged = [i for i, size in enumerate(sizes) if checkable(size)]
+        found: list[ScopeVerdict] = [TOO_SMALL] * len(sizes)
+        if judged:
+            probabilities = self.classifier.predict_arrays(np.asarray(batch)[judged], parallel=parallel)
+            for i, verdict in zip(judged, verdicts(probabilities, self.info.labels, self.matrix, self.threshold)):
+                found[i] = verdict
+        return found
 
     def check_file(self, source: str | Path | bytes, *, fit: str | None = None) -> ScopeVerdict:
         """Decode one image at the general model's size and check it (``NOT_CHECKED`` if unreadable)."""

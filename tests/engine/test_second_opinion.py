@@ -58,3 +58,23 @@ def test_default_model_is_the_transfer_model_with_its_scope_check(registry: Mode
     for name in ("efficientnet_lite0.onnx", "vgg.onnx"):
         (tmp_path / name).symlink_to(SHIPPED / name)
     assert ModelRegistry([tmp_path]).default_model().name == "vgg"
+
+
+def test_small_images_cost_no_general_model_run(registry: ModelRegistry, tmp_path: Path, monkeypatch) -> None:
+    """CIFAR-sized files are neither resized to 224x224 nor run through the general model."""
+    import numpy as np
+
+    from desktop_app.engine.images import load_pixels_at
+
+    Image.new("RGB", (32, 32), (200, 10, 10)).save(tmp_path / "a.png")
+    pixels, size = load_pixels_at(tmp_path / "a.png", [(32, 32), (224, 224)], extra_min_side=48)
+    assert size == (32, 32) and pixels[0].shape == (32, 32, 3) and pixels[1] is None
+    info = registry.get("deep_cnn")
+    scope = second_opinion_for(info, registry.models, "cpu")
+    runs = []
+    real = scope.classifier.predict_arrays
+    monkeypatch.setattr(scope.classifier, "predict_arrays", lambda batch, **kw: runs.append(len(batch)) or real(batch, **kw))
+    rows = list(classify_stream([tmp_path], get_classifier(info, "cpu"), scope=scope))
+    assert runs == [] and rows[0].in_scope is None and "Too small" in rows[0].scope.reason
+    verdicts = scope.check_arrays(np.zeros((2, 224, 224, 3), np.float32), sizes=[(32, 32), (300, 200)])
+    assert runs == [1] and verdicts[0].in_scope is None and verdicts[1].in_scope is not None
