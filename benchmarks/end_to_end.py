@@ -150,6 +150,11 @@ def _cli_s(folder: Path, out: Path, *options: str) -> tuple[float, str]:
     return time.perf_counter() - start, done.stderr
 
 
+def _model_line(stderr: str) -> str:
+    """The CLI's ``model: ...`` line (what ran, with or without its scope check), else the end of stderr."""
+    return next((line for line in stderr.splitlines() if line.startswith("model:")), stderr[-300:])
+
+
 def _phone_photo_runs(ctx: Context) -> dict:
     """The CLI over a folder of phone photos, alternating with the decode-only limit.
 
@@ -172,10 +177,10 @@ def _phone_photo_runs(ctx: Context) -> dict:
     for _ in range(ctx.size(ROUNDS, 1)):
         startup, _ = _cli_s(empty, ctx.work / "phone_empty.csv", "--no-scope-check")
         wall, stderr = _cli_s(files[0].parent, ctx.work / "phone.csv", "--no-scope-check")
-        model = next((line for line in stderr.splitlines() if line.startswith("model:")), stderr[-300:])
+        model = _model_line(stderr)
         checked_startup, _ = _cli_s(empty, ctx.work / "phone_empty.csv")
         checked_wall, stderr = _cli_s(files[0].parent, ctx.work / "phone_checked.csv")
-        checked_model = next((line for line in stderr.splitlines() if line.startswith("model:")), stderr[-300:])
+        checked_model = _model_line(stderr)
         limits.append(_decode_only_s(files, processes))
         startups.append(startup)
         walls.append(wall)
