@@ -375,7 +375,7 @@ class InferenceSide:
         start = time.thread_time()
         rows = self.classifier.predictions(names, batch, top_k=self.top_k, parallel=parallel, cancel=self.cancel)
         if scope is not None and self.scope is not None and not self.cancel.is_set():
-            add_second_opinion(rows, self.scope, *scope, parallel=parallel)
+            add_second_opinion(rows, self.scope, *scope, parallel=parallel, cancel=self.cancel)
         self.cost.add(time.thread_time() - start, len(names))
         return rows
 
@@ -459,7 +459,10 @@ def classify_stream(
                          limit=2 * batch_size + max_threads, extra_min_side=second_opinion_min_side(scope))
     model = InferenceSide(classifier, batch_size, top_k, cancel, scope=scope)
     completed = False
-    classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel
+    # A model run stuck in onnxruntime stops on cancel; so does the scope checker's.
+    running = [classifier, *([scope.classifier] if isinstance(getattr(scope, "classifier", None), Classifier) else [])]
+    for model_classifier in running:
+        model_classifier.stop_runs_on(cancel, finished)
     try:
         yield from tally.hand_out(decoder.refill(), cancel)
         while not decoder.done and not cancel.is_set():
@@ -486,7 +489,8 @@ def classify_stream(
     finally:
         finished.set()  # stops the counter if it is still walking
         if not completed:
-            classifier.cancel_runs(cancel)
+            for model_classifier in running:
+                model_classifier.cancel_runs(cancel)
         decoder.close(cancelled=not completed)
         model.close(cancelled=not completed)
         if completed:

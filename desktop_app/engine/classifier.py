@@ -117,13 +117,14 @@ def second_opinion_min_side(opinion: SecondOpinion | None) -> int:
 
 def add_second_opinion(
     rows: Sequence[Prediction], opinion: SecondOpinion, images: Sequence[np.ndarray | None],
-    sizes: Sequence[tuple[int, int] | None], *, parallel: bool = False,
+    sizes: Sequence[tuple[int, int] | None], *, parallel: bool = False, cancel: threading.Event | None = None,
 ) -> None:
     """Set ``scope`` of each row from ``opinion`` run on the same images (uint8 or float, at its input size).
 
     ``sizes``: the files' (width, height) as decoded, so that tiny images are not judged; an image left out
     (None: under :func:`second_opinion_min_side`) gets the scope check's "too small" verdict.
-    ``parallel``: this runs beside other runs (the scope checker then uses its one-thread session).
+    ``parallel``: this runs beside other runs (the scope checker then uses its one-thread session);
+    ``cancel``: stops the scope checker's run like the model's (:class:`InferenceCancelled`).
     """
     from desktop_app.engine.scope import TOO_SMALL, ScopeChecker
 
@@ -131,7 +132,7 @@ def add_second_opinion(
     verdicts = [TOO_SMALL] * len(rows)
     if judged:
         batch = np.stack([images[i] for i in judged]).astype(np.float32)
-        kwargs = {"parallel": parallel} if isinstance(opinion, ScopeChecker) else {}
+        kwargs = {"parallel": parallel, "cancel": cancel} if isinstance(opinion, ScopeChecker) else {}
         found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], **kwargs)
         for i, verdict in zip(judged, found, strict=True):
             verdicts[i] = verdict

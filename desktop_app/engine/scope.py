@@ -178,11 +178,11 @@ class ScopeChecker:
         return self.info.input_size
 
     def check_arrays(self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None,
-                     parallel: bool = False) -> list[ScopeVerdict]:
+                     parallel: bool = False, cancel=None) -> list[ScopeVerdict]:  # type: ignore[no-untyped-def]
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
         ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`);
-        the general model runs only on the images that are.
+        the general model runs only on the images that are. ``cancel``: as for ``Classifier.predict_arrays``.
         """
         sizes = [None] * len(batch) if sizes is None else list(sizes)
         if len(sizes) != len(batch):
@@ -190,7 +190,7 @@ class ScopeChecker:
         judged = [i for i, size in enumerate(sizes) if checkable(size)]
         found: list[ScopeVerdict] = [TOO_SMALL] * len(sizes)
         if judged:
-            probabilities = self.classifier.predict_arrays(np.asarray(batch)[judged], parallel=parallel)
+            probabilities = self.classifier.predict_arrays(np.asarray(batch)[judged], parallel=parallel, cancel=cancel)
             for i, verdict in zip(judged, verdicts(probabilities, self.info.labels, self.matrix, self.threshold)):
                 found[i] = verdict
         return found

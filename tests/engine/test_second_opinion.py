@@ -78,3 +78,19 @@ def test_small_images_cost_no_general_model_run(registry: ModelRegistry, tmp_pat
     assert runs == [] and rows[0].in_scope is None and "Too small" in rows[0].scope.reason
     verdicts = scope.check_arrays(np.zeros((2, 224, 224, 3), np.float32), sizes=[(32, 32), (300, 200)])
     assert runs == [1] and verdicts[0].in_scope is None and verdicts[1].in_scope is not None
+
+
+def test_a_cancelled_run_stops_the_scope_check_too(registry: ModelRegistry) -> None:
+    import threading
+
+    import numpy as np
+
+    from desktop_app.engine.classifier import InferenceCancelled, add_second_opinion, make_prediction
+
+    scope = second_opinion_for(registry.get("vgg"), registry.models, "cpu")
+    cancel = threading.Event()
+    cancel.set()
+    row = make_prediction("a.jpg", np.full(10, 0.1, np.float32), registry.get("vgg").labels, threshold=0.5)
+    with pytest.raises(InferenceCancelled):
+        add_second_opinion([row], scope, [np.zeros((224, 224, 3), np.uint8)], [(300, 300)], cancel=cancel)
+    assert row.scope is None
