@@ -155,10 +155,10 @@ def test_a_stuck_decode_does_not_hold_up_cancel(tmp_path: Path, colour_model: Pa
     release = threading.Event()
     real = batch.load_pixels_at
 
-    def load(path, sizes, fit):  # type: ignore[no-untyped-def]
+    def load(path, sizes, fit, extra_min_side=0):  # type: ignore[no-untyped-def]
         if Path(path).name == "stuck.png":
             release.wait(30)
-        return real(path, sizes, fit=fit)
+        return real(path, sizes, fit=fit, extra_min_side=extra_min_side)
 
     monkeypatch.setattr(batch, "load_pixels_at", load)
     for name in ("stuck.png", "z.png"):
