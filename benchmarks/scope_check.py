@@ -23,9 +23,9 @@ TITLE = "Scope check: one image with and without it"
 def _photos(ctx: Context) -> list[tuple[str, list[Path]]]:
     source = next((folder for folder in data.PHOTO_SOURCES if folder.is_dir()), None)
     real = sorted(p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".png"})[: ctx.size(11, 2)] if source else []
-    phone, _ = ctx.once("phone_photos", lambda: data.phone_photos(ctx.work / "phone", ctx.size(240, 8)))
+    phone, _ = data.phone_photos(ctx.work / "phone_single", ctx.size(6, 1))
     groups = [(f"real photos ({source})", real)] if real else []
-    return groups + [(f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90)", phone[: ctx.size(6, 1)])]
+    return groups + [(f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90)", phone)]
 
 
 def _time_pair(classifier, scope, photos: list[Path], repeats: int) -> tuple[float, float]:
