@@ -16,7 +16,8 @@ from pathlib import Path
 from benchmarks.common import Context, Section
 
 #: Measurement modules, in the order they run; each has NAME, TITLE and run(ctx) -> Section.
-SECTIONS = ("model_latency", "end_to_end", "decode", "memory", "app_timing", "thumbnails", "cli_start", "teach")
+SECTIONS = ("model_latency", "end_to_end", "scope_check", "decode", "memory", "app_timing", "thumbnails", "cli_start",
+            "teach")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

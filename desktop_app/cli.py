@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (walked recursively)")
     classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name, display name or .onnx path "
-                          "(default: the most accurate model found)")
+                          "(default: the EfficientNet-Lite0 transfer model, else the most accurate model found)")
     classify.add_argument("--top-k", type=_positive, default=3, metavar="K", help="best K labels per image (default 3)")
     classify.add_argument("--batch-size", type=_positive, default=64, metavar="N", help="images per inference batch")
     classify.add_argument("--fit", choices=FIT_MODES, default=DEFAULT_FIT,
@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--unsure-threshold", type=_probability, default=DEFAULT_UNSURE_THRESHOLD, metavar="P",
                           help=f"flag results whose top probability is below P (default {DEFAULT_UNSURE_THRESHOLD})")
     classify.add_argument("--no-recursive", action="store_true", help="do not descend into sub-folders")
+    classify.add_argument("--no-scope-check", action="store_true",
+                          help="do not check whether a photo shows one of the model's classes at all (the ImageNet "
+                          "scope check of the CIFAR-10 models, the novelty check of taught models)")
     output = classify.add_mutually_exclusive_group()
     output.add_argument("--csv", type=Path, metavar="OUT", help="write results to a CSV file")
     output.add_argument("--json", type=Path, metavar="OUT", help="write results to a JSON file")
@@ -129,11 +132,13 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_app.engine.results import escape_for_terminal as shown
 
     registry = _registry(args.models_dir)
+    default = registry.default_model()
     for info in registry.models:
         accuracy = f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "n/a"
         height, width = info.input_size
+        marks = "".join(f"  ({mark})" for mark in _model_marks(info, registry, default))
         print(f"{shown(info.display_name)}  [{shown(info.name)}]  accuracy {accuracy}  input {height}x{width}  "
-              f"{info.num_classes} labels  {shown(str(info.path))}", file=out)
+              f"{info.num_classes} labels{marks}  {shown(str(info.path))}", file=out)
     for path, reason in registry.refused:
         print(f"refused {shown(str(path))}: {shown(reason)}", file=out)
     if not registry.models:
@@ -143,13 +148,31 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _model_marks(info, registry, default) -> list[str]:  # type: ignore[no-untyped-def]
+    """What ``models`` says beside a model: default, general model, which check runs beside it."""
+    from desktop_app.engine.derived import is_derived
+    from desktop_app.engine.scope import check_kind, find_general_model, is_general_model
+
+    marks = ["default"] if default is not None and info.path == default.path else []
+    kind = check_kind(info)
+    if is_general_model(info):
+        marks.append("general model")
+    elif is_derived(info):
+        marks.append('"none of the ten" built in')
+    elif kind == "scope" and find_general_model(registry.models) is not None:
+        marks.append("scope check")
+    elif kind == "novelty":
+        marks.append("novelty check")
+    return marks
+
+
 def _pick_model(registry, name: str | None):  # type: ignore[no-untyped-def]
     if name:
         return registry.get(name)
     if not registry.models:
         folders = ", ".join(str(f) for f in registry.folders)
         raise KeyError(f"no valid models found in {folders}; add one with --models-dir or --model PATH")
-    return registry.most_accurate()
+    return registry.default_model()
 
 
 class ProgressLine:
@@ -174,10 +197,14 @@ class ProgressLine:
             self.stream.flush()
 
 
-def _print_row(prediction, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _print_row(prediction, out: TextIO, outside: str = "out of scope") -> None:  # type: ignore[no-untyped-def]
+    """One terminal line; an out-of-scope result shows ``outside`` and the check's reason instead of the label."""
     from desktop_app.engine.results import escape_for_terminal
 
-    if prediction.ok:
+    if prediction.ok and prediction.in_scope is False:
+        reason = escape_for_terminal(prediction.scope.reason)
+        print(f"{outside:<12}  {escape_for_terminal(prediction.path or '')}  {reason}", file=out)
+    elif prediction.ok:
         flag = "?" if prediction.unsure else " "
         label = escape_for_terminal(prediction.label)
         print(f"{label:<12}{flag} {prediction.probability:7.2%}  {escape_for_terminal(prediction.path or '')}", file=out)
@@ -254,6 +281,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     from desktop_app.engine.batch import classify_stream
     from desktop_app.engine.derived import classifier_for
     from desktop_app.engine.results import escape_for_terminal, open_result_writer
+    from desktop_app.engine.scope import check_kind, second_opinion_for
     from desktop_app.engine.sessions import Device, runtime_warnings
 
     destination = args.csv or args.json
@@ -264,8 +292,10 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     for warning in runtime_warnings():
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        info = _pick_model(_registry(args.models_dir), args.model)
+        registry = _registry(args.models_dir)
+        info = _pick_model(registry, args.model)
         classifier = classifier_for(info, Device(_device(args)), unsure_threshold=args.unsure_threshold)
+        scope = second_opinion_for(info, registry.models, Device(_device(args)), enabled=not args.no_scope_check)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return EXIT_NO_MODEL
@@ -274,12 +304,14 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_NO_MODEL
     if classifier.report.notice:
         print(f"note: {classifier.report.notice}", file=sys.stderr)
+    check = {"scope": "scope check", "novelty": "novelty check"}.get(check_kind(info), "") if scope is not None else ""
     print(f"model: {escape_for_terminal(info.display_name)} ({escape_for_terminal(info.name)}) on "
-          f"{classifier.report.provider_label}", file=sys.stderr)
+          f"{classifier.report.provider_label}" + (f", with its {check}" if check else ""), file=sys.stderr)
+    outside = "none of the ten" if check_kind(info) == "scope" else "out of scope"
 
     cancel = threading.Event()
     progress = ProgressLine(sys.stderr)
-    done = failed = 0
+    done = failed = out_of_scope = 0
     broken_pipe = False
     fmt = "csv" if args.csv else "json"
     sink = (open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt, model=info.name)
@@ -290,15 +322,16 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
         with _signals_cancel(cancel), sink as writer:
             stream = classify_stream(args.paths, classifier, top_k=args.top_k, batch_size=args.batch_size,
                                      cancel=cancel, on_progress=progress, fit=args.fit,
-                                     recursive=not args.no_recursive)
+                                     recursive=not args.no_recursive, scope=scope)
             try:
                 for prediction in stream:
                     done += 1
                     failed += not prediction.ok
+                    out_of_scope += prediction.in_scope is False
                     if writer is not None:
                         writer.write(prediction)
                     else:
-                        _print_row(prediction, out)
+                        _print_row(prediction, out, outside)
                 out.flush()  # a closed pipe shows here, not in the interpreter's last flush
             except KeyboardInterrupt:
                 cancel.set()
@@ -317,7 +350,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     if broken_pipe:
         _silence_stdout(out)
         return EXIT_BROKEN_PIPE
-    return _summary(done, failed, destination, cancel.is_set())
+    return _summary(done, failed, destination, cancel.is_set(), out_of_scope)
 
 
 def _silence_stdout(out: TextIO) -> None:
@@ -330,9 +363,10 @@ def _silence_stdout(out: TextIO) -> None:
         pass  # not a real file (tests): nothing to flush
 
 
-def _summary(done: int, failed: int, destination: Path | None, interrupted: bool) -> int:
+def _summary(done: int, failed: int, destination: Path | None, interrupted: bool, out_of_scope: int = 0) -> int:
     written = f"; wrote {destination}" if destination else ""
-    print(f"{done - failed} classified, {failed} failed{written}", file=sys.stderr)
+    outside = f" ({out_of_scope} out of scope)" if out_of_scope else ""
+    print(f"{done - failed} classified{outside}, {failed} failed{written}", file=sys.stderr)
     if interrupted:
         print("interrupted: the finished results were kept", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -116,13 +116,13 @@ STUCK_DECODE = """
 import sys, threading, time
 from pathlib import Path
 import desktop_app.engine.batch as batch
-real = batch.load_pixels
-def load(path, size, fit):  # a read that never returns (a hung network drive)
+real = batch.load_pixels_at
+def load(path, sizes, fit, extra_min_side=0):  # a read that never returns (a hung network drive)
     if Path(path).name == "zz_stuck.png":
         Path(sys.argv[-1] + ".stuck").touch()
         threading.Event().wait()
-    return real(path, size, fit=fit)
-batch.load_pixels = load
+    return real(path, sizes, fit=fit, extra_min_side=extra_min_side)
+batch.load_pixels_at = load
 from desktop_app import cli
 sys.argv = ["image-classifier", *sys.argv[1:-1]]
 sys.exit(cli.main())

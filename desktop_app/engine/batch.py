@@ -45,14 +45,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from desktop_app.engine.classifier import (
-    CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, error_prediction,
+    CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, SecondOpinion, add_second_opinion, error_prediction,
+    second_opinion_min_side,
 )
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, fit_image, load_pixels, open_image
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
@@ -71,8 +72,15 @@ DECODE_TASK_S = 0.002
 #: Most decode threads a run may use (the in-flight bound grows with it).
 MAX_DECODE_THREADS = 16
 
-#: What one file decodes to: pixels for each requested size, or the error text.
-Decoded = tuple[np.ndarray, ...] | str
+class DecodedImage(NamedTuple):
+    """One decoded file: uint8 pixels at each requested size, and its (width, height) as decoded."""
+
+    pixels: tuple[np.ndarray | None, ...]  # None: a second model's size for an image it does not look at
+    size: tuple[int, int]
+
+
+#: What one file decodes to: a :class:`DecodedImage`, or the error text.
+Decoded = DecodedImage | str
 
 
 @dataclass
@@ -156,14 +164,10 @@ class _Gate:
                 self._cond.notify()
 
 
-def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str) -> Decoded:
-    """Pixels of ``path`` at each of ``sizes`` from one decode, or the error text."""
+def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str, extra_min_side: int = 0) -> Decoded:
+    """Pixels of ``path`` at each of ``sizes`` from one decode, with its size as decoded, or the error text."""
     try:
-        if len(sizes) == 1:
-            return (load_pixels(path, sizes[0], fit=fit),)
-        # Draft once for the largest input, then fit each size from that image.
-        image = open_image(path, max_side=2 * max(max(size) for size in sizes))
-        return tuple(np.asarray(fit_image(image, size, fit)) for size in sizes)
+        return DecodedImage(*load_pixels_at(path, sizes, fit=fit, extra_min_side=extra_min_side))
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one row, not the batch
@@ -207,9 +211,9 @@ class DecodeSide:
 
     def __init__(
         self, paths: list[str | Path], sizes: Sequence[tuple[int, int]], *, fit: str, recursive: bool,
-        threads: int, max_threads: int, limit: int,
+        threads: int, max_threads: int, limit: int, extra_min_side: int = 0,
     ) -> None:
-        self.sizes, self.fit, self.limit = tuple(sizes), fit, limit
+        self.sizes, self.fit, self.limit, self.extra_min_side = tuple(sizes), fit, limit, extra_min_side
         self.cost = _Cost()
         self._errors: list[tuple[Path, str]] = []
         self._files = iter_image_files(paths, recursive=recursive, errors=self._errors)
@@ -289,7 +293,7 @@ class DecodeSide:
             if self._stopped:
                 return []
             start = time.thread_time()
-            results = [_decode(path, self.sizes, self.fit) for path in paths]
+            results = [_decode(path, self.sizes, self.fit, self.extra_min_side) for path in paths]
             self.cost.add(time.thread_time() - start, len(paths))
         return results
 
@@ -302,8 +306,11 @@ class InferenceSide:
     calling thread.
     """
 
-    def __init__(self, classifier: Classifier, batch_size: int, top_k: int, cancel: threading.Event) -> None:
-        self.classifier, self.top_k, self.cancel = classifier, top_k, cancel
+    def __init__(
+        self, classifier: Classifier, batch_size: int, top_k: int, cancel: threading.Event, *,
+        scope: SecondOpinion | None = None,
+    ) -> None:
+        self.classifier, self.top_k, self.cancel, self.scope = classifier, top_k, cancel, scope
         self.cost = _Cost()
         self.runs = classifier.parallel_runs
         # Side by side, each run takes its share of ``batch_size``: the model holds no more images (and
@@ -311,6 +318,8 @@ class InferenceSide:
         self.run_size = share_of_batch(batch_size, self.runs)
         self._paths: list[str] = []
         self._arrays: list[np.ndarray] = []
+        self._scope_arrays: list[np.ndarray] = []
+        self._sizes: list[tuple[int, int]] = []
         self._running: deque[Future] = deque()  # batches in the model, oldest first
         self._pool = ThreadPoolExecutor(self.runs, thread_name_prefix="infer") if self.runs > 1 else None
 
@@ -319,10 +328,15 @@ class InferenceSide:
         """Images collected for the next batch."""
         return len(self._arrays)
 
-    def add(self, path: str, pixels: np.ndarray) -> list[Prediction]:
-        """Collect one image; a full batch goes to the model. Returns the rows finished by now."""
+    def add(self, path: str, pixels: np.ndarray, scope_pixels: np.ndarray | None = None,
+            size: tuple[int, int] | None = None) -> list[Prediction]:
+        """Collect one image (and its pixels for the second opinion, None if it does not look at this one, with
+        the file's size); a full batch goes to the model. Returns the rows finished by now."""
         self._paths.append(path)
         self._arrays.append(pixels)
+        if self.scope is not None:
+            self._scope_arrays.append(scope_pixels)
+            self._sizes.append(size)
         return self.flush() if len(self._arrays) >= self.run_size else []
 
     def flush(self) -> list[Prediction]:
@@ -330,10 +344,11 @@ class InferenceSide:
         if not self._arrays:
             return self.collect()
         names, batch = self._paths, np.stack(self._arrays).astype(np.float32)
-        self._paths, self._arrays = [], []
+        scope = (self._scope_arrays, self._sizes) if self.scope is not None else None
+        self._paths, self._arrays, self._scope_arrays, self._sizes = [], [], [], []
         if self._pool is None:
-            return self._run(names, batch)
-        self._running.append(self._pool.submit(self._run, names, batch, True))
+            return self._run(names, batch, scope)
+        self._running.append(self._pool.submit(self._run, names, batch, scope, True))
         return self.collect()
 
     def collect(self, keep: int | None = None) -> list[Prediction]:
@@ -353,11 +368,14 @@ class InferenceSide:
         if self._pool is not None:
             self._pool.shutdown(wait=not cancelled, cancel_futures=True)
 
-    def _run(self, names: list[str], batch: np.ndarray, parallel: bool = False) -> list[Prediction]:
+    def _run(self, names: list[str], batch: np.ndarray, scope: tuple[list, list] | None = None,
+             parallel: bool = False) -> list[Prediction]:
         # On the CPU every run executes on this thread (side by side: one-thread sessions; alone: one
-        # intra-op thread), so this thread's CPU time is the model's.
+        # intra-op thread), so this thread's CPU time is the model's (and the second opinion's).
         start = time.thread_time()
         rows = self.classifier.predictions(names, batch, top_k=self.top_k, parallel=parallel, cancel=self.cancel)
+        if scope is not None and self.scope is not None and not self.cancel.is_set():
+            add_second_opinion(rows, self.scope, *scope, parallel=parallel, cancel=self.cancel)
         self.cost.add(time.thread_time() - start, len(names))
         return rows
 
@@ -411,8 +429,12 @@ def classify_stream(
     on_progress: Callable[[Progress], None] | None = None,
     fit: str = DEFAULT_FIT,
     recursive: bool = True,
+    scope: SecondOpinion | None = None,
 ) -> Iterator[Prediction]:
     """Yield one :class:`Prediction` per file found in ``paths`` (see module doc).
+
+    ``scope``: a second opinion (:func:`desktop_app.engine.scope.second_opinion_for`) run on the same
+    decoded image; it sets ``Prediction.scope`` (files under ``MIN_CHECK_SIDE`` pixels are not judged).
 
     ``workers`` fixes the number of decode threads; by default it starts at
     :func:`decode_workers` and follows the run's costs on the CPU.
@@ -429,11 +451,18 @@ def classify_stream(
     counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
     counter.start()
     tally = _Tally(on_progress, counter)
-    decoder = DecodeSide(paths, (classifier.input_size,), fit=fit, recursive=recursive, threads=threads,
-                         max_threads=max_threads, limit=2 * batch_size + max_threads)
-    model = InferenceSide(classifier, batch_size, top_k, cancel)
+    sizes = [classifier.input_size]
+    if scope is not None and tuple(scope.input_size) not in sizes:
+        sizes.append(tuple(scope.input_size))  # decode once, resize per model
+    scope_index = sizes.index(tuple(scope.input_size)) if scope is not None else 0
+    decoder = DecodeSide(paths, sizes, fit=fit, recursive=recursive, threads=threads, max_threads=max_threads,
+                         limit=2 * batch_size + max_threads, extra_min_side=second_opinion_min_side(scope))
+    model = InferenceSide(classifier, batch_size, top_k, cancel, scope=scope)
     completed = False
-    classifier.stop_runs_on(cancel, finished)  # a model run stuck in onnxruntime stops on cancel
+    # A model run stuck in onnxruntime stops on cancel; so does the scope checker's.
+    running = [classifier, *([scope.classifier] if isinstance(getattr(scope, "classifier", None), Classifier) else [])]
+    for model_classifier in running:
+        model_classifier.stop_runs_on(cancel, finished)
     try:
         yield from tally.hand_out(decoder.refill(), cancel)
         while not decoder.done and not cancel.is_set():
@@ -445,7 +474,7 @@ def classify_stream(
                 if isinstance(result, str):
                     ready.append(error_prediction(path, result))
                 else:
-                    ready += model.add(str(path), result[0])
+                    ready += model.add(str(path), result.pixels[0], result.pixels[scope_index], result.size)
             ready += decoder.refill(model.waiting)  # the next decodes start before the caller handles these rows
             if decoder.done:
                 ready += model.finish()
@@ -460,7 +489,8 @@ def classify_stream(
     finally:
         finished.set()  # stops the counter if it is still walking
         if not completed:
-            classifier.cancel_runs(cancel)
+            for model_classifier in running:
+                model_classifier.cancel_runs(cancel)
         decoder.close(cancelled=not completed)
         model.close(cancelled=not completed)
         if completed:

@@ -19,13 +19,13 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 import onnxruntime as ort
 
 from desktop_app.engine.contract import ModelInfo
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_image
+from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
 from desktop_app.engine.verdict import ScopeVerdict
 from desktop_app.engine.sessions import Device, create_session, intra_op_threads
 
@@ -98,6 +98,46 @@ def make_prediction(
 ) -> Prediction:
     """Build a :class:`Prediction` from one row of class probabilities."""
     return make_predictions([path], probabilities, labels, top_k=top_k, threshold=threshold)[0]
+
+
+class SecondOpinion(Protocol):
+    """The scope check (``scope.ScopeChecker``) or a taught model's novelty check (``novelty.NoveltyCheck``)."""
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+
+    def check_arrays(self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None
+                     ) -> list[ScopeVerdict]: ...
+
+
+def second_opinion_min_side(opinion: SecondOpinion | None) -> int:
+    """Shorter side under which ``opinion`` does not look at an image (its pixels need not be made)."""
+    return int(getattr(opinion, "min_side", 0))
+
+
+def add_second_opinion(
+    rows: Sequence[Prediction], opinion: SecondOpinion, images: Sequence[np.ndarray | None],
+    sizes: Sequence[tuple[int, int] | None], *, parallel: bool = False, cancel: threading.Event | None = None,
+) -> None:
+    """Set ``scope`` of each row from ``opinion`` run on the same images (uint8 or float, at its input size).
+
+    ``sizes``: the files' (width, height) as decoded, so that tiny images are not judged; an image left out
+    (None: under :func:`second_opinion_min_side`) gets the scope check's "too small" verdict.
+    ``parallel``: this runs beside other runs (the scope checker then uses its one-thread session);
+    ``cancel``: stops the scope checker's run like the model's (:class:`InferenceCancelled`).
+    """
+    from desktop_app.engine.scope import TOO_SMALL, ScopeChecker
+
+    judged = [i for i, image in enumerate(images) if image is not None]
+    verdicts = [TOO_SMALL] * len(rows)
+    if judged:
+        batch = np.stack([images[i] for i in judged]).astype(np.float32)
+        kwargs = {"parallel": parallel, "cancel": cancel} if isinstance(opinion, ScopeChecker) else {}
+        found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], **kwargs)
+        for i, verdict in zip(judged, found, strict=True):
+            verdicts[i] = verdict
+    for row, verdict in zip(rows, verdicts, strict=True):
+        row.scope = verdict
 
 
 class InferenceCancelled(RuntimeError):
@@ -236,14 +276,25 @@ class Classifier:
         rows = self.predict_arrays(batch, parallel=parallel, cancel=cancel)
         return make_predictions(paths, rows, self.info.labels, top_k=top_k, threshold=self.unsure_threshold)
 
-    def classify(self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT) -> Prediction:
-        """Classify one image file (or encoded bytes); errors come back in the Prediction."""
+    def classify(
+        self, source: str | Path | bytes, *, top_k: int = 3, fit: str = DEFAULT_FIT, scope: SecondOpinion | None = None
+    ) -> Prediction:
+        """Classify one image file (or encoded bytes); errors come back in the Prediction.
+
+        ``scope``: a second opinion run on the same decode (``Prediction.scope``); None: no check.
+        """
         path = None if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
+        sizes = [self.info.input_size]
+        if scope is not None and tuple(scope.input_size) != tuple(self.info.input_size):
+            sizes.append(tuple(scope.input_size))
         try:
-            array = load_image(source, self.info.input_size, fit=fit)
+            pixels, size = load_pixels_at(source, sizes, fit=fit, extra_min_side=second_opinion_min_side(scope))
         except ImageLoadError as exc:
             return error_prediction(path, str(exc))
-        return self.predictions([path], array[None], top_k=top_k)[0]
+        prediction = self.predictions([path], pixels[0][None].astype(np.float32), top_k=top_k)[0]
+        if scope is not None:
+            add_second_opinion([prediction], scope, [pixels[-1]], [size])
+        return prediction
 
 
 _cache: OrderedDict[tuple[str, int, Device], Classifier] = OrderedDict()

@@ -15,7 +15,7 @@ import io
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -216,6 +216,31 @@ def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str =
     # Draft to at least twice the target so the final resize still antialiases.
     image = _decode(source, 2 * max(size))
     return np.asarray(fit_image(image, size, fit))
+
+
+def load_pixels_at(
+    source: str | Path | bytes, sizes: Sequence[tuple[int, int]], *, fit: str = DEFAULT_FIT, extra_min_side: int = 0
+) -> tuple[tuple[np.ndarray | None, ...], tuple[int, int]]:
+    """Decode ``source`` once into uint8 RGB arrays at each of ``sizes`` ("decode once, resize per model").
+
+    Also returns the image's (width, height) as decoded (upright), before any
+    resize: a JPEG drafted for the largest size keeps both sides at least
+    twice that size or its own, so a side under 48 pixels is the file's own
+    (what the scope check's :func:`~desktop_app.engine.scope.checkable` needs
+    without opening the file again). Sizes after the first are None for an
+    image whose shorter side is under ``extra_min_side`` (a second model that
+    does not look at such images). Raises :class:`ImageLoadError`.
+    """
+    _check_fit(fit)
+    largest = 2 * max(max(size) for size in sizes)
+    image = _decode(source, largest)
+    decoded_size = image.size
+    if len(sizes) > 1 and max(image.size) > largest:
+        # Several sizes: shrink once, then fit each size from the smaller image.
+        image.thumbnail((largest, largest), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    wanted = [i == 0 or min(decoded_size) >= extra_min_side for i in range(len(sizes))]
+    return tuple(np.asarray(fit_image(image, size, fit)) if keep else None
+                 for size, keep in zip(sizes, wanted)), decoded_size
 
 
 def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:

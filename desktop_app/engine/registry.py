@@ -24,6 +24,9 @@ from desktop_app.engine.contract import ModelContractError, ModelInfo
 
 log = logging.getLogger(__name__)
 
+#: The shipped model the app starts with (see :meth:`ModelRegistry.default_model`).
+DEFAULT_MODEL = "efficientnet_lite0"
+
 
 def assets_dir() -> Path:
     """``assets/`` of the source tree, or inside a PyInstaller bundle (``sys._MEIPASS``)."""
@@ -67,11 +70,23 @@ class ModelRegistry:
         return sorted(self._models.values(), key=lambda m: (m.display_name.lower(), str(m.path)))
 
     def most_accurate(self) -> ModelInfo | None:
-        """The valid model with the highest recorded test accuracy (unrecorded ones last); None if none.
-
-        The default wherever the user has not chosen: the command line and the window's first start.
-        """
+        """The valid model with the highest recorded test accuracy (unrecorded ones last); None if none."""
         return max(self.models, key=lambda m: m.test_accuracy if m.test_accuracy is not None else -1.0, default=None)
+
+    def default_model(self) -> ModelInfo | None:
+        """The model to start with wherever the user has not chosen: the command line and the window's first start.
+
+        :data:`DEFAULT_MODEL` (the EfficientNet-Lite0 transfer model) when it is
+        found with the general model beside it for its scope check: on real
+        photos it is the trained model that serves users best (docs/app.md,
+        "Which model the app starts with"). Otherwise :meth:`most_accurate`.
+        """
+        from desktop_app.engine.scope import find_general_model, has_scope_check
+
+        preferred = self._by_name().get(DEFAULT_MODEL)
+        if preferred is not None and has_scope_check(preferred) and find_general_model(self.models) is not None:
+            return preferred
+        return self.most_accurate()
 
     @property
     def refused(self) -> list[tuple[Path, str]]:

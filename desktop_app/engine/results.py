@@ -11,9 +11,14 @@ run into the same folder (not written for a minute). :func:`check_output_target`
 must not be written (a folder, a device/FIFO/socket, an input file, a
 read-only or missing folder) before anything is classified.
 
-Columns: ``path, label, probability, unsure, top_k, model, <class columns>,
-error``; ``top_k`` reads ``"cat:0.91;dog:0.05;..."``; ``model`` is the
-model's name when the writer was given one. Class columns
+Columns: ``path, label, probability, unsure, top_k, model, in_scope,
+looks_like, scope_reason, <class columns>, error``; ``top_k`` reads
+``"cat:0.91;dog:0.05;..."``; ``model`` is the model's name when the writer
+was given one. ``in_scope`` is the scope / novelty check's verdict (True,
+False, empty / null when no check ran or the image was too small),
+``looks_like`` what the general model sees (e.g. ``hot dog``), and
+``scope_reason`` the one line people read ("None of the ten classes: this
+looks like a hot dog (99%)"; empty when in scope). Class columns
 (:func:`class_columns`): ``p_<label>`` per class, for models of at most
 :data:`MAX_CLASS_COLUMNS` classes; no fixed column starts with ``p_``, so a
 label can never clash with one (a label ``path`` gets ``p_path``, a label
@@ -47,7 +52,8 @@ from desktop_app.engine.classifier import Prediction
 
 FORMATS = {".csv": "csv", ".json": "json"}
 #: Columns every row has, in order; the class columns go before ``error``.
-FIXED_COLUMNS = ("path", "label", "probability", "unsure", "top_k", "model", "error")
+FIXED_COLUMNS = ("path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like", "scope_reason",
+                 "error")
 #: Prefix of every per-class probability column (no fixed column starts with it).
 CLASS_PREFIX = "p_"
 #: Per-class columns only up to this many classes: 1,000 columns are unreadable; ``top_k`` says the rest.
@@ -131,6 +137,9 @@ def prediction_row(
         "unsure": prediction.unsure if prediction.ok else None,
         "top_k": [[_text(label), _number(p)] for label, p in prediction.top_k[:top_k]],
         "model": model,
+        "in_scope": prediction.in_scope,
+        "looks_like": _text(prediction.looks_like),
+        "scope_reason": _text(prediction.scope.reason or None) if prediction.scope is not None else None,
     }
     names = class_columns(labels) if columns is None else columns
     if names:
@@ -158,7 +167,10 @@ def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | N
     """
     model_cell = model or ""
     if not prediction.ok:
-        return [prediction.path or "", "", "", "", "", model_cell, *([""] * n_classes), prediction.error]
+        return [prediction.path or "", "", "", "", "", model_cell, "", "", "", *([""] * n_classes), prediction.error]
+    scope = prediction.scope
+    scope_cells = ["", "", ""] if scope is None else [
+        "" if scope.in_scope is None else scope.in_scope, scope.looks_like, scope.reason]
     top = ";".join(f"{label}:{p:.6g}" for label, p in prediction.top_k[:top_k])
     probabilities = prediction.probabilities
     if not n_classes:
@@ -168,7 +180,8 @@ def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | N
     else:
         classes = [_number_text(p) for p in probabilities.tolist()]
     probability = "" if prediction.probability is None else _number_text(prediction.probability)
-    return [prediction.path or "", prediction.label or "", probability, prediction.unsure, top, model_cell, *classes, ""]
+    return [prediction.path or "", prediction.label or "", probability, prediction.unsure, top, model_cell, *scope_cells,
+            *classes, ""]
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:

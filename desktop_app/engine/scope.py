@@ -18,6 +18,8 @@ decision is tested without a model; the threshold is chosen by
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +157,9 @@ def find_general_model(models: Iterable[ModelInfo]) -> ModelInfo | None:
 class ScopeChecker:
     """Runs the general model on decoded images and says which are in scope."""
 
+    #: Images whose shorter side is under this are not checked (callers need not decode them at 224x224).
+    min_side = MIN_CHECK_SIDE
+
     def __init__(self, general: ModelInfo, device=None, *, threshold: float = DEFAULT_SCOPE_THRESHOLD,
                  cifar_map: CifarMap | None = None) -> None:
         from desktop_app.engine.classifier import get_classifier
@@ -173,13 +178,22 @@ class ScopeChecker:
         return self.info.input_size
 
     def check_arrays(self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None,
-                     parallel: bool = False) -> list[ScopeVerdict]:
+                     parallel: bool = False, cancel=None) -> list[ScopeVerdict]:  # type: ignore[no-untyped-def]
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
-        ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`).
+        ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`);
+        the general model runs only on the images that are. ``cancel``: as for ``Classifier.predict_arrays``.
         """
-        probabilities = self.classifier.predict_arrays(batch, parallel=parallel)
-        return verdicts(probabilities, self.info.labels, self.matrix, self.threshold, sizes)
+        sizes = [None] * len(batch) if sizes is None else list(sizes)
+        if len(sizes) != len(batch):
+            raise ValueError(f"{len(sizes)} sizes for {len(batch)} images")
+        judged = [i for i, size in enumerate(sizes) if checkable(size)]
+        found: list[ScopeVerdict] = [TOO_SMALL] * len(sizes)
+        if judged:
+            probabilities = self.classifier.predict_arrays(np.asarray(batch)[judged], parallel=parallel, cancel=cancel)
+            for i, verdict in zip(judged, verdicts(probabilities, self.info.labels, self.matrix, self.threshold)):
+                found[i] = verdict
+        return found
 
     def check_file(self, source: str | Path | bytes, *, fit: str | None = None) -> ScopeVerdict:
         """Decode one image at the general model's size and check it (``NOT_CHECKED`` if unreadable)."""
@@ -205,3 +219,62 @@ def image_size(source: str | Path | bytes) -> tuple[int, int] | None:
             return im.size
     except (OSError, ValueError):
         return None
+
+
+#: Second opinions kept by :func:`second_opinion_for` (each holds a session with its weights).
+CHECKER_CACHE_SIZE = 4
+_checkers: OrderedDict[tuple[str, str], object] = OrderedDict()
+_checkers_lock = threading.Lock()
+
+
+def check_kind(info: ModelInfo) -> str:
+    """Which second opinion ``info`` gets: "scope" (a 10-class CIFAR model), "novelty" (a taught model), or ""."""
+    from desktop_app.engine.taught_models import is_taught
+
+    if has_scope_check(info):
+        return "scope"
+    return "novelty" if is_taught(info) else ""
+
+
+def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None, *, enabled: bool = True):  # type: ignore[no-untyped-def]
+    """The check that runs beside ``info`` (``Classifier.classify`` / ``classify_stream``'s ``scope``), or None.
+
+    A 10-class CIFAR model gets a :class:`ScopeChecker` over the general model
+    found among ``models``; a taught model its ``NoveltyCheck`` (once that
+    class can check decoded batches); the general model, the derived model
+    ("none of the ten" built in) and other models get None, as does
+    ``enabled=False``. Checkers are cached per (file, device) like
+    ``get_classifier``.
+    """
+    from desktop_app.engine.sessions import Device
+
+    kind = check_kind(info) if enabled else ""
+    if kind == "scope":
+        general = find_general_model(models)
+        if general is None:
+            return None
+        path = general.path
+    elif kind == "novelty":
+        from desktop_app.engine import novelty
+
+        if not hasattr(novelty.NoveltyCheck, "check_arrays"):
+            return None  # the novelty check cannot yet run on decoded batches
+        path = info.path
+    else:
+        return None
+    device = Device.AUTO if device is None else Device(device)
+    key = (f"{kind}:{Path(path).resolve()}:{Path(path).stat().st_mtime_ns}", device.value)
+    with _checkers_lock:
+        if key in _checkers:
+            _checkers.move_to_end(key)
+            return _checkers[key]
+        if kind == "scope":
+            checker: object = ScopeChecker(general, device)  # type: ignore[arg-type]
+        else:
+            from desktop_app.engine.novelty import NoveltyCheck
+
+            checker = NoveltyCheck(path)
+        _checkers[key] = checker
+        while len(_checkers) > CHECKER_CACHE_SIZE:
+            _checkers.popitem(last=False)
+        return checker

@@ -201,7 +201,7 @@ class ModelsController(QObject):
             return
         info = self.state.model_by_path(preferred)
         if info is None:  # first start, or that file is gone
-            info = self.registry.most_accurate() or self.infos[0]
+            info = self.registry.default_model() or self.infos[0]
         self.state.set_model(info)
 
     def _model_changed(self, info: Any) -> None:

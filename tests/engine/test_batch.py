@@ -214,7 +214,8 @@ def test_decode_side_gives_every_size_from_one_decode(tmp_path: Path) -> None:
     finally:
         decoder.close(cancelled=False)
     assert decoder.done and set(taken) == {photo, tmp_path / "broken.jpg"}
-    small, large = taken[photo]
+    small, large = taken[photo].pixels
+    assert taken[photo].size == (640, 480)
     assert small.shape == (32, 32, 3) and large.shape == (224, 224, 3)
     assert np.abs(small.astype(int) - (10, 200, 30)).max() <= 3
     assert taken[tmp_path / "broken.jpg"] == "broken.jpg: not an image file Pillow can read"

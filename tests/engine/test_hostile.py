@@ -153,14 +153,14 @@ def test_a_stuck_decode_does_not_hold_up_cancel(tmp_path: Path, colour_model: Pa
     import desktop_app.engine.batch as batch
 
     release = threading.Event()
-    real = batch.load_pixels
+    real = batch.load_pixels_at
 
-    def load(path, size, fit):  # type: ignore[no-untyped-def]
+    def load(path, sizes, fit, extra_min_side=0):  # type: ignore[no-untyped-def]
         if Path(path).name == "stuck.png":
             release.wait(30)
-        return real(path, size, fit=fit)
+        return real(path, sizes, fit=fit, extra_min_side=extra_min_side)
 
-    monkeypatch.setattr(batch, "load_pixels", load)
+    monkeypatch.setattr(batch, "load_pixels_at", load)
     for name in ("stuck.png", "z.png"):
         Image.new("RGB", (8, 8), (0, 0, 255)).save(tmp_path / name)
     classifier = Classifier(read_model_info(colour_model), Device.CPU)
@@ -297,7 +297,8 @@ def test_many_classes_get_top_k_only(tmp_path: Path) -> None:
     row[3] = 0.76
     out = write_results(tmp_path / "r.csv", [make_prediction("/a.jpg", row, labels, threshold=0.5)], labels)
     header, values = list(csv.reader(out.open(encoding="utf-8", newline="")))
-    assert header == ["path", "label", "probability", "unsure", "top_k", "model", "error"]
+    assert header == ["path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like",
+                      "scope_reason", "error"]
     assert values[1] == "c3" and values[4].startswith("c3:0.76")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from desktop_app.engine.classifier import error_prediction, make_prediction
 from desktop_app.engine.results import csv_cells, open_result_writer, prediction_row, write_results
+from desktop_app.engine.verdict import ScopeVerdict
 
 LABELS = ("cat", "dog", "bird")
 
@@ -27,7 +28,8 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.csv", predictions(), LABELS, top_k=2)
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "model", "p_cat", "p_dog", "p_bird", "error"]
+    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like", "scope_reason",
+                            "p_cat", "p_dog", "p_bird", "error"]
     assert rows[0]["label"] == "cat" and rows[0]["top_k"] == "cat:0.91;dog:0.05"
     assert float(rows[0]["probability"]) == pytest.approx(0.91, abs=1e-6)
     assert rows[0]["unsure"] == "False" and rows[2]["unsure"] == "True"
@@ -99,8 +101,49 @@ def test_csv_cells_match_the_row_dict_text_exactly() -> None:
     rows = [edge, *rng.dirichlet(np.full(len(edge), 0.2), 300).astype(np.float32)]
     cases = [make_prediction(f"/p/{i}, \"q\".jpg", row, labels, top_k=4, threshold=0.5) for i, row in enumerate(rows)]
     cases += [error_prediction("/p/broken.jpg", "broken.jpg: the file is truncated"), error_prediction(None, "x")]
+    for verdict, case in zip(_VERDICTS, cases[1:]):
+        case.scope = verdict
     for prediction in cases:
         for top_k in (1, 3):
             got = [str(cell) for cell in csv_cells(prediction, top_k, len(labels))]
             assert got == _reference_cells(prediction, labels, top_k)
-    assert csv_cells(cases[0], 3, len(labels))[6:10] == ["1.0", "0.0", "1e-05", "0.5"]
+    assert csv_cells(cases[0], 3, len(labels))[9:13] == ["1.0", "0.0", "1e-05", "0.5"]
+
+
+_VERDICTS = [
+    ScopeVerdict(False, "hot dog", 0.991, 0.02),
+    ScopeVerdict(True, "macaw", 0.9, 0.95),
+    ScopeVerdict(None, note="Too small for the check of the ten classes (under 48 pixels)"),
+    ScopeVerdict(False, "=cmd", 0.5, 0.1),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_scope_columns_carry_the_verdict(tmp_path: Path, fmt: str) -> None:
+    """``in_scope``, ``looks_like`` and ``scope_reason``: the check's verdict; empty/null when no check ran."""
+    labels = ["cat", "dog"]
+    rows = []
+    for i, verdict in enumerate([*_VERDICTS, None]):
+        prediction = make_prediction(f"/p/{i}.jpg", np.array([0.7, 0.3], np.float32), labels, threshold=0.5)
+        prediction.scope = verdict
+        rows.append(prediction)
+    out = write_results(tmp_path / f"r.{fmt}", rows, labels)
+    if fmt == "json":
+        got = [(r["in_scope"], r["looks_like"], r["scope_reason"]) for r in json.loads(out.read_text("utf-8"))]
+        assert got == [
+            (False, "hot dog", "None of the ten classes: this looks like a hot dog (99%)"),
+            (True, "macaw", None),
+            (None, None, "Too small for the check of the ten classes (under 48 pixels)"),
+            (False, "=cmd", "None of the ten classes: this looks like a =cmd (50%)"),
+            (None, None, None),
+        ]
+    else:
+        with out.open(encoding="utf-8", newline="") as f:
+            got = [(r["in_scope"], r["looks_like"], r["scope_reason"]) for r in csv.DictReader(f)]
+        assert got == [
+            ("False", "hot dog", "None of the ten classes: this looks like a hot dog (99%)"),
+            ("True", "macaw", ""),
+            ("", "", "Too small for the check of the ten classes (under 48 pixels)"),
+            ("False", "'=cmd", "None of the ten classes: this looks like a =cmd (50%)"),  # a formula start is escaped
+            ("", "", ""),
+        ]
