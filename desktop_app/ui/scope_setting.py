@@ -26,17 +26,9 @@ def second_opinion(info: Any, models: Sequence[Any], device: Any, *, enabled: bo
     """The engine's scope / novelty check for ``info`` (None: no check, or turned off)."""
     if not enabled:
         return None
-    try:
-        from desktop_app.engine.scope import second_opinion_for  # type: ignore[attr-defined]
-    except ImportError:  # TODO(scope-engine): drop this guard once second_opinion_for is on main
-        return None
+    from desktop_app.engine.scope import second_opinion_for
+
     return second_opinion_for(info, list(models), device=device, enabled=enabled)
-
-
-def scope_kwargs(scope: Any) -> dict[str, Any]:
-    """``scope=`` for the engine's ``classify`` / ``classify_stream``; nothing when there is no check,
-    so the call also works with an engine that does not take the keyword yet."""
-    return {} if scope is None else {"scope": scope}
 
 
 @dataclass

@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 
 from desktop_app.engine.sessions import Device
 from desktop_app.ui.qt_images import read_qimage
-from desktop_app.ui.scope_setting import scope_kwargs, second_opinion
+from desktop_app.ui.scope_setting import second_opinion
 from desktop_app.ui.signals import emit
 from desktop_app.ui.single_view import SingleView
 from desktop_app.ui.state import AppState
@@ -34,7 +34,7 @@ def classify_one(
 
     classifier = get_classifier(info, device)
     scope = second_opinion(info, models, device, enabled=scope_check)
-    prediction = classifier.classify(path, **scope_kwargs(scope))
+    prediction = classifier.classify(path, scope=scope)
     return prediction, classifier.report, classifier.last_inference_ms if prediction.ok else None
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from desktop_app.ui.scope_setting import scope_kwargs, second_opinion
+from desktop_app.ui.scope_setting import second_opinion
 from desktop_app.ui.signals import emit
 
 
@@ -114,7 +114,7 @@ class BatchWorker(QRunnable):
                 top_k=self._top_k,
                 cancel=self.cancel_event,
                 on_progress=on_progress,
-                **scope_kwargs(scope),
+                scope=scope,
             ):
                 chunk.append(prediction)
                 now = time.monotonic()

@@ -309,14 +309,7 @@ def test_export_refuses_one_of_the_batch_images_and_writes_nothing(qtbot, make_w
 
 
 # --- the engine's wiring, end to end (runs once scope-engine's second_opinion_for is on this branch) ----
-def _engine_wired() -> bool:
-    from desktop_app.engine import scope
-
-    return hasattr(scope, "second_opinion_for")
-
-
 @needs_general
-@pytest.mark.skipif(not _engine_wired(), reason="the engine's second_opinion_for is not merged into this branch yet")
 def test_window_runs_the_real_scope_check_and_the_setting_turns_it_off(qtbot, make_window) -> None:  # noqa: ANN001
     window = make_window([MODELS])
     _choose(window, "VGG-style CNN")
