@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from desktop_app.engine.classifier import Classifier  # noqa: E402
 from desktop_app.engine.contract import read_model_info  # noqa: E402
 from desktop_app.engine.images import load_pixels  # noqa: E402
-from desktop_app.engine.novelty import NoveltyCheck, NoveltyModel, novelty_verdict  # noqa: E402
+from desktop_app.engine.novelty import NoveltyCheck, NoveltyModel  # noqa: E402
 from desktop_app.engine.teach import FeatureExtractor, extract_features, teach  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -117,8 +117,7 @@ def main() -> int:
         result = teach(folder, tmp_path / "five.onnx", backbone=extractor.path)
         meta = {p.key: p.value for p in onnx.load(str(result.path), load_external_data=False).metadata_props}
         model = NoveltyModel.from_metadata(meta, result.labels)
-        verdicts = novelty_verdict(test_feats, model)
-        fired = np.array([not v.in_scope for v in verdicts])
+        fired = model.out_of_scope(test_feats)[0]
         taught_mask = y_test < 5
         report["novelty_cifar_five_classes"] = {
             "taught_photos_per_class": max(args.shots),
@@ -132,9 +131,9 @@ def main() -> int:
         for cls in ("bird", "cat", "dog"):
             shutil.copytree(SHARED / "real-photos" / cls, real / cls)
         result = teach(real, tmp_path / "real.onnx", backbone=extractor.path)
-        nov = NoveltyCheck(result.path)
+        nov = NoveltyCheck(result.path, backbone=extractor.path)
         others = sorted((SHARED / "real-photos" / "_not-cifar").glob("*.*"))
-        _, verdicts = nov.run(np.stack([load_pixels(p, nov.input_size) for p in others]))
+        verdicts = nov.check_arrays(np.stack([load_pixels(p, nov.input_size) for p in others]))
         report["real_photos_leave_one_out"] = {
             "photos": sum(result.counts.values()),
             "held_out_accuracy": result.held_out_accuracy,

@@ -8,9 +8,11 @@ is a high quantile of that distance measured on held-out taught photos
 (each scored against centres computed without it). A photo further away
 than every taught photo but a few is "unlike anything it was taught".
 
-:func:`novelty_verdict` is pure NumPy; :class:`NoveltyCheck` opens the taught
-file once with the feature tensor as a second output, so one model run gives
-both the probabilities and the features.
+:func:`verdicts` is pure NumPy; :class:`NoveltyCheck` is the taught model's
+"second opinion" (``input_size``, ``check_arrays`` -> :class:`ScopeVerdict`, as
+the ImageNet scope check): it runs the general model the taught model was cut
+from, with the feature tensor as a second output, so one run gives the
+features and the general model's own view of the photo.
 """
 
 from __future__ import annotations
@@ -19,24 +21,22 @@ import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
+
+from desktop_app.engine.verdict import ScopeVerdict
+
+if TYPE_CHECKING:
+    from desktop_app.engine.contract import ModelInfo
+
+#: The note of an out-of-scope verdict (what people read).
+UNLIKE = "Unlike anything this model was taught"
 
 METADATA_KEY = "novelty"
 METHOD = "cosine distance of the backbone features to the nearest class centre"
 #: Share of held-out taught photos allowed past the threshold (by construction ~5% fire).
 QUANTILE = 0.95
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a photo looks like what the model was taught, and why not in one line."""
-
-    in_scope: bool
-    reason: str
-    distance: float
-    nearest: str
 
 
 def normalise(features: np.ndarray) -> np.ndarray:
@@ -82,7 +82,7 @@ def encode(centres: np.ndarray, threshold: float, feature_width: int, held_out: 
 
 @dataclass(frozen=True)
 class NoveltyModel:
-    """Decoded ``novelty`` metadata."""
+    """Decoded ``novelty`` metadata: class centres and a distance threshold."""
 
     centres: np.ndarray
     threshold: float
@@ -99,42 +99,103 @@ class NoveltyModel:
         centres = np.frombuffer(raw, dtype="<f2").astype(np.float32).reshape(data["centres_shape"])
         return cls(centres, float(data["threshold"]), tuple(labels))
 
+    def out_of_scope(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(N,)`` bool "unlike anything taught" and the nearest centre's index, per row of features."""
+        dist, nearest = distances(features, self.centres)
+        return dist > self.threshold, nearest
 
-def novelty_verdict(features: np.ndarray, model: NoveltyModel) -> list[Verdict]:
-    """One :class:`Verdict` per row of backbone ``features``."""
-    dist, nearest = distances(features, model.centres)
-    verdicts = []
-    for d, k in zip(dist.tolist(), nearest.tolist()):
-        label = model.labels[k]
-        if d > model.threshold:
-            reason = f"Unlike anything this model was taught (closest: {label})"
-            verdicts.append(Verdict(False, reason, d, label))
+
+def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: np.ndarray,
+             general_labels: Sequence[str]) -> list[ScopeVerdict]:
+    """One :class:`ScopeVerdict` per image from its backbone features and the general model's probabilities.
+
+    ``looks_like`` is the general model's top label when the photo is unlike the
+    taught ones, else the nearest taught class.
+    """
+    unlike, nearest = model.out_of_scope(features)
+    probabilities = np.atleast_2d(general_probabilities)
+    top = probabilities.argmax(axis=1)
+    out = []
+    for i, (is_unlike, k) in enumerate(zip(unlike.tolist(), nearest.tolist())):
+        if is_unlike:
+            out.append(ScopeVerdict(False, general_labels[top[i]], float(probabilities[i, top[i]]), note=UNLIKE))
         else:
-            verdicts.append(Verdict(True, "", d, label))
-    return verdicts
+            out.append(ScopeVerdict(True, model.labels[k]))
+    return out
+
+
+def has_novelty_check(info: "ModelInfo") -> bool:
+    """Whether ``info`` is a model taught by this app (its file carries novelty data)."""
+    return str(info.training.get("recipe", "")).startswith("teach")
+
+
+def backbone_path(info: "ModelInfo", backbone: str | Path | None = None) -> Path:
+    """The general model a taught model was cut from: ``backbone``, else the shipped one, else beside the file."""
+    if backbone is not None:
+        return Path(backbone)
+    from desktop_app.engine.registry import shipped_models_dir
+
+    name = str(info.training.get("backbone") or "")
+    for candidate in (shipped_models_dir() / name, info.path.parent / name):
+        if name and candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{info.display_name}: its general model {name or '(not recorded)'} was not found")
 
 
 class NoveltyCheck:
-    """A taught model's session with the features as a second output: probabilities + verdicts."""
+    """The second opinion of a taught model: one run of the general model gives features and its own view.
 
-    def __init__(self, path: str | Path) -> None:
-        import onnxruntime as ort
+    Same interface as :class:`~desktop_app.engine.scope.ScopeChecker`:
+    :attr:`input_size` and :meth:`check_arrays`.
+    """
 
+    def __init__(self, taught: "ModelInfo | str | Path", *, backbone: str | Path | None = None,
+                 device: Any = None) -> None:
+        from desktop_app.engine.contract import ModelInfo, read_model_info
+        from desktop_app.engine.sessions import Device, create_session
         from desktop_app.engine.teach_graph import find_feature_tensor, load_model, with_extra_output
 
-        source = load_model(path)
-        props = source.metadata
-        labels = json.loads(props.get("labels", "[]"))
-        model = NoveltyModel.from_metadata(props, labels)
+        info = taught if isinstance(taught, ModelInfo) else read_model_info(taught)
+        model = NoveltyModel.from_metadata(load_model(info.path).metadata, info.labels)
         if model is None:
-            raise ValueError(f"{Path(path).name} has no novelty data (it was not taught by this app)")
+            raise ValueError(f"{info.path.name} has no novelty data (it was not taught by this app)")
+        self.info = info
         self.model = model
-        feature, _ = find_feature_tensor(source)
-        self._session = ort.InferenceSession(with_extra_output(source, feature), providers=["CPUExecutionProvider"])
-        self._input = self._session.get_inputs()[0].name
-        self.input_size = tuple(int(d) for d in self._session.get_inputs()[0].shape[1:3])
+        general = load_model(backbone_path(info, backbone))
+        self.general_labels: list[str] = json.loads(general.metadata.get("labels", "[]"))
+        feature, _ = find_feature_tensor(general)
+        import tempfile
 
-    def run(self, batch: np.ndarray) -> tuple[np.ndarray, list[Verdict]]:
-        """Probabilities ``(N, K)`` and one verdict per image of an NHWC batch (RGB 0..255)."""
-        probs, features = self._session.run(None, {self._input: np.asarray(batch, np.float32)})
-        return probs, novelty_verdict(features, self.model)
+        # create_session takes a path; the two-output copy lives only while the session is made
+        with tempfile.TemporaryDirectory(prefix="novelty-") as tmp:
+            two_outputs = Path(tmp) / "general_with_features.onnx"
+            two_outputs.write_bytes(with_extra_output(general, feature))
+            self._session, self.report = create_session(two_outputs, Device.AUTO if device is None else device)
+        spec = self._session.get_inputs()[0]
+        self._input = spec.name
+        self._size = (int(spec.shape[1]), int(spec.shape[2]))
+
+    @classmethod
+    def for_model(cls, info: "ModelInfo", device: Any = None) -> "NoveltyCheck | None":
+        """The check of a taught model; None for other models or when its general model is missing."""
+        if not has_novelty_check(info):
+            return None
+        try:
+            return cls(info, device=device)
+        except (FileNotFoundError, ValueError):
+            return None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) the images must be decoded at (the general model's, 224x224)."""
+        return self._size
+
+    def check_arrays(self, batch: np.ndarray, sizes: Sequence[tuple[int, int] | None] | None = None,
+                     **_: Any) -> list[ScopeVerdict]:
+        """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
+
+        ``sizes`` is accepted for the shared interface; every image is checked
+        (a taught model may well have been taught from small photos).
+        """
+        probabilities, features = self._session.run(None, {self._input: np.asarray(batch, np.float32)})
+        return verdicts(features, self.model, probabilities, self.general_labels)
