@@ -406,6 +406,7 @@ def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, n
         "training": {
             "recipe": RECIPE,
             "taught_from": str(plan.folder),
+            "source_folder": str(plan.folder.resolve()),  # what reteach() and the Correct loop reopen
             "taught_on": today,
             "photos": {n: int(c) for n, c in zip(labels, np.bincount(y, minlength=k))},
             "backbone": extractor.path.name,
