@@ -90,7 +90,7 @@ def main() -> int:
             test_paths += files
             test_labels += [k] * len(files)
         start = time.perf_counter()
-        feats, kept, _ = extract_features(test_paths, extractor, mirror=False, batch_size=64)
+        feats, test_general, kept, _ = extract_features(test_paths, extractor, mirror=False, batch_size=64)
         y_test = np.array(test_labels)[kept]
         test_feats = feats[:, 0]
         report["test_photos"] = int(len(y_test))
@@ -117,14 +117,15 @@ def main() -> int:
         result = teach(folder, tmp_path / "five.onnx", backbone=extractor.path)
         meta = {p.key: p.value for p in onnx.load(str(result.path), load_external_data=False).metadata_props}
         model = NoveltyModel.from_metadata(meta, result.labels)
-        fired = model.out_of_scope(test_feats)[0]
+        fired = model.out_of_scope(test_feats, test_general[:, 0].astype(np.float32))[0]
         taught_mask = y_test < 5
         report["novelty_cifar_five_classes"] = {
             "taught_photos_per_class": max(args.shots),
             "held_out_taught_photos_flagged": result.novelty_held_out_rate,
             "test_photos_of_taught_classes_flagged": round(float(fired[taught_mask].mean()), 4),
             "test_photos_of_other_classes_flagged": round(float(fired[~taught_mask].mean()), 4),
-            "threshold": model.threshold,
+            "distance_threshold": model.thresholds.distance,
+            "mass_threshold": model.thresholds.mass,
         }
         # Real photos.
         real = tmp_path / "real"

@@ -1,18 +1,22 @@
-""""Unlike anything it was taught": the novelty check of a taught model.
+"""""Unlike anything it was taught": the novelty check of a taught model.
 
-A taught model stores, in its ``novelty`` metadata, the centre of each class
-in feature space (mean direction of the L2-normalised backbone features,
-float16, base64) and a distance threshold. The distance of a photo is the
-cosine distance of its features to the nearest class centre; the threshold
-is a high quantile of that distance measured on held-out taught photos
-(each scored against centres computed without it). A photo further away
-than every taught photo but a few is "unlike anything it was taught".
+Two signals, each with a threshold set on held-out taught photos (each
+scored against what the other folds taught), and a photo is "unlike
+anything this model was taught" when either fires:
 
-:func:`verdicts` is pure NumPy; :class:`NoveltyCheck` is the taught model's
-"second opinion" (``input_size``, ``check_arrays`` -> :class:`ScopeVerdict`, as
-the ImageNet scope check): it runs the general model the taught model was cut
-from, with the feature tensor as a second output, so one run gives the
-features and the general model's own view of the photo.
+1. Feature distance: the cosine distance of the photo's backbone features to
+   the nearest class centre (mean direction of the L2-normalised features of
+   a class). Threshold: the :data:`DISTANCE_QUANTILE` quantile of the held-out
+   distances.
+2. The general model's view: the probability the general (ImageNet) model
+   gives the ImageNet classes the taught photos resemble (each taught
+   photo's top :data:`PROFILE_TOP` classes, widened by :data:`PROFILE_NEIGHBOURS`
+   class indices either side: ImageNet's class order follows WordNet, so
+   neighbours are related kinds, e.g. other dog breeds). Threshold: the
+   :data:`MASS_QUANTILE` quantile of the held-out masses (low mass fires).
+
+Both live in the ``novelty`` metadata (centres as float16 base64, the profile
+as a list of class indices). Numbers: docs/results.md, "Taught models".
 """
 
 from __future__ import annotations
@@ -34,9 +38,14 @@ if TYPE_CHECKING:
 UNLIKE = "Unlike anything this model was taught"
 
 METADATA_KEY = "novelty"
-METHOD = "cosine distance of the backbone features to the nearest class centre"
-#: Share of held-out taught photos allowed past the threshold (by construction ~5% fire).
-QUANTILE = 0.95
+METHOD = ("cosine distance of the backbone features to the nearest class centre, or low general-model "
+          "probability on the ImageNet classes the taught photos resemble")
+#: Quantiles of the held-out spread used as thresholds (together ~5% of held-out taught photos fire).
+DISTANCE_QUANTILE = 0.975
+MASS_QUANTILE = 0.025
+#: The general-model profile: each taught photo's top classes, widened by this many class indices each side.
+PROFILE_TOP = 5
+PROFILE_NEIGHBOURS = 4
 
 
 def normalise(features: np.ndarray) -> np.ndarray:
@@ -58,24 +67,63 @@ def distances(features: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np
     return 1.0 - similarity[np.arange(len(similarity)), nearest], nearest
 
 
-def choose_threshold(held_out_distances: np.ndarray, quantile: float = QUANTILE) -> float:
-    return float(np.quantile(held_out_distances, quantile))
+def general_profile(probabilities: np.ndarray, top: int = PROFILE_TOP,
+                    neighbours: int = PROFILE_NEIGHBOURS) -> np.ndarray:
+    """Sorted class indices of the general model that ``(N, C)`` taught photos resemble (see module doc)."""
+    probabilities = np.asarray(probabilities, np.float32).reshape(-1, np.shape(probabilities)[-1])
+    width = probabilities.shape[1]
+    tops = np.unique(np.argsort(-probabilities, axis=1)[:, :min(top, width)])
+    wanted = np.zeros(width, bool)
+    for index in tops.tolist():
+        wanted[max(0, index - neighbours): index + neighbours + 1] = True
+    return np.flatnonzero(wanted)
 
 
-def encode(centres: np.ndarray, threshold: float, feature_width: int, held_out: np.ndarray) -> str:
+def general_mass(probabilities: np.ndarray, profile: np.ndarray) -> np.ndarray:
+    """``(N,)`` general-model probability on the ``profile`` classes."""
+    return np.atleast_2d(np.asarray(probabilities, np.float32))[:, profile].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Both thresholds, chosen on held-out scores of taught photos."""
+
+    distance: float
+    mass: float | None  # None: no general-model view (an old file)
+
+    @classmethod
+    def from_held_out(cls, distance: np.ndarray, mass: np.ndarray) -> "Thresholds":
+        return cls(float(np.quantile(distance, DISTANCE_QUANTILE)), float(np.quantile(mass, MASS_QUANTILE)))
+
+    def fires(self, distance: np.ndarray, mass: np.ndarray | None) -> np.ndarray:
+        """``(N,)`` bool: unlike anything taught."""
+        unlike = np.asarray(distance) > self.distance
+        if self.mass is not None and mass is not None:
+            unlike = unlike | (np.asarray(mass) < self.mass)
+        return unlike
+
+
+def encode(centres: np.ndarray, thresholds: Thresholds, profile: np.ndarray, feature_width: int,
+           held_distance: np.ndarray, held_mass: np.ndarray) -> str:
     """The ``novelty`` metadata value (JSON text)."""
     payload = {
         "method": METHOD,
-        "quantile": QUANTILE,
-        "threshold": round(float(threshold), 6),
+        "quantile": DISTANCE_QUANTILE,
+        "threshold": round(float(thresholds.distance), 6),
         "feature_width": int(feature_width),
         "held_out_distance": {
-            "median": round(float(np.median(held_out)), 6),
-            "max": round(float(np.max(held_out)), 6),
-            "photos": int(len(held_out)),
+            "median": round(float(np.median(held_distance)), 6),
+            "max": round(float(np.max(held_distance)), 6),
+            "photos": int(len(held_distance)),
         },
         "centres_float16_base64": base64.b64encode(centres.astype("<f2").tobytes()).decode("ascii"),
         "centres_shape": list(centres.shape),
+        "general_profile": [int(i) for i in profile],
+        "general_profile_rule": {"top": PROFILE_TOP, "neighbours": PROFILE_NEIGHBOURS},
+        "mass_quantile": MASS_QUANTILE,
+        "mass_threshold": round(float(thresholds.mass), 6) if thresholds.mass is not None else None,
+        "held_out_mass_median": round(float(np.median(held_mass)), 6),
+        "held_out_flagged": round(float(thresholds.fires(held_distance, held_mass).mean()), 4),
     }
     return json.dumps(payload, sort_keys=True)
 
@@ -85,8 +133,9 @@ class NoveltyModel:
     """Decoded ``novelty`` metadata: class centres and a distance threshold."""
 
     centres: np.ndarray
-    threshold: float
+    thresholds: Thresholds
     labels: tuple[str, ...]
+    profile: np.ndarray | None = None
 
     @classmethod
     def from_metadata(cls, props: Mapping[str, str], labels: Sequence[str]) -> "NoveltyModel | None":
@@ -97,12 +146,19 @@ class NoveltyModel:
         data: dict[str, Any] = json.loads(text)
         raw = base64.b64decode(data["centres_float16_base64"])
         centres = np.frombuffer(raw, dtype="<f2").astype(np.float32).reshape(data["centres_shape"])
-        return cls(centres, float(data["threshold"]), tuple(labels))
+        mass = data.get("mass_threshold")
+        profile = data.get("general_profile")
+        thresholds = Thresholds(float(data["threshold"]), float(mass) if mass is not None and profile else None)
+        return cls(centres, thresholds, tuple(labels), np.array(profile, int) if profile else None)
 
-    def out_of_scope(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def out_of_scope(self, features: np.ndarray,
+                     general_probabilities: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(N,)`` bool "unlike anything taught" and the nearest centre's index, per row of features."""
         dist, nearest = distances(features, self.centres)
-        return dist > self.threshold, nearest
+        usable = (general_probabilities is not None and self.profile is not None
+                  and np.shape(general_probabilities)[-1] > int(self.profile.max(initial=0)))
+        mass = general_mass(general_probabilities, self.profile) if usable else None
+        return self.thresholds.fires(dist, mass), nearest
 
 
 def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: np.ndarray,
@@ -112,7 +168,7 @@ def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: n
     ``looks_like`` is the general model's top label when the photo is unlike the
     taught ones, else the nearest taught class.
     """
-    unlike, nearest = model.out_of_scope(features)
+    unlike, nearest = model.out_of_scope(features, general_probabilities)
     probabilities = np.atleast_2d(general_probabilities)
     top = probabilities.argmax(axis=1)
     out = []
