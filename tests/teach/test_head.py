@@ -68,7 +68,7 @@ def test_fewer_rows_than_features_gives_the_same_head_as_the_plain_descent() -> 
     rng = np.random.default_rng(3)
     y = np.repeat(np.arange(3), 10)
     x = rng.normal(size=(30, 64)).astype(np.float32) + np.eye(3, 64, dtype=np.float32)[y] * 2
-XX
+    dual = teach_head.fit_path(x, y, 3, (1.0, 0.1), steps=5000)  # 30 rows < 64 features: the rows' span
     z, mean, std = teach_head._standardise(x)
     w, b = teach_head._descend(z, y, 3, 0.1, 5000, None, dual=False)
     primal = (z @ w + b)
