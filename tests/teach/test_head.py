@@ -74,7 +74,7 @@ def test_fewer_rows_than_features_gives_the_same_head_as_the_plain_descent() -> 
     primal = (z @ w + b)
     assert [h.l2 for h in dual] == [1.0, 0.1]
     assert np.allclose(dual[1].logits(x), primal, atol=1e-3)
-    assert (dual[1].logits(x).argmax(1) == y).all()
+    assert np.abs(dual[1].weights).sum() > np.abs(dual[0].weights).sum()  # weaker L2, bigger weights
 
 
 def test_big_sets_use_three_folds() -> None:
