@@ -43,6 +43,8 @@ MIN_CLASSES = 2
 #: Below this many photos a class is taught, with a warning.
 FEW_PHOTOS = 5
 BATCH_SIZE = 16
+#: JPEGs decode (DCT-scaled) to at least this many times the backbone's side: 1/8 scale for a 12-MP photo.
+DRAFT_FACTOR = 1
 #: Written into ``training.recipe`` so a file says how it was made.
 RECIPE = "teach-v1"
 
@@ -190,7 +192,7 @@ class FeatureExtractor:
 
 def _decode(path: Path, size: tuple[int, int]) -> np.ndarray | str:
     try:
-        return load_pixels(path, size, fit=DEFAULT_FIT)
+        return load_pixels(path, size, fit=DEFAULT_FIT, draft_factor=DRAFT_FACTOR)
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one photo, not the teaching

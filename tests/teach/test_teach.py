@@ -115,3 +115,25 @@ def test_missing_backbone_is_a_clear_error(tmp_path: Path) -> None:
     root = make_class_folders(tmp_path / "photos")
     with pytest.raises(TeachError, match="was not found"):
         teach(root, tmp_path / "m.onnx", backbone=tmp_path / "nope.onnx")
+
+
+def test_teaching_decodes_big_jpegs_at_the_smallest_draft_scale(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image, JpegImagePlugin
+
+    from desktop_app.engine import teach as teach_module
+
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (4000, 3000), (30, 120, 200)).save(big, quality=90)
+    decoded: list[tuple[int, int]] = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):  # type: ignore[no-untyped-def]
+        result = original(self, mode, size)
+        decoded.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    pixels = teach_module._decode(big, (224, 224))
+    assert isinstance(pixels, np.ndarray) and pixels.shape == (224, 224, 3)
+    assert decoded == [(500, 375)]  # 1/8 scale (classifying decodes this photo at 1/4: 1000x750)
