@@ -174,7 +174,8 @@ def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: n
     out = []
     for i, (is_unlike, k) in enumerate(zip(unlike.tolist(), nearest.tolist())):
         if is_unlike:
-            out.append(ScopeVerdict(False, general_labels[top[i]], float(probabilities[i, top[i]]), note=UNLIKE))
+            label = general_labels[top[i]] if top[i] < len(general_labels) else ""  # a backbone without labels
+            out.append(ScopeVerdict(False, label, float(probabilities[i, top[i]]) if label else None, note=UNLIKE))
         else:
             out.append(ScopeVerdict(True, model.labels[k]))
     return out
