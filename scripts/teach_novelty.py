@@ -1,11 +1,11 @@
 """How often the novelty check of a taught model fires (docs/results.md, "Taught models").
 
-    python scripts/teach_novelty.py [--others DIR ...] [--cifar-test N]
+    python scripts/teach_novelty.py --data DATA [--others DIR ...] [--cifar-test N]
 
 Teaches two models through the real engine (``teach``) and runs their
 ``NoveltyCheck`` (the same second opinion the app runs) on:
 
-* real: the CIFAR-class real photos (bird, cat, dog) of ../shared/data/real-photos;
+* real: the CIFAR-class real photos (bird, cat, dog) of DATA/real-photos;
 * cifar5: the first 50 training photos of airplane .. deer of the CIFAR-10 tarball.
 
 Shown to each: held-out taught photos (teach's own cross-validation), _not-cifar,
@@ -34,13 +34,12 @@ from desktop_app.engine.images import load_pixels  # noqa: E402
 from desktop_app.engine.novelty import NoveltyCheck  # noqa: E402
 from desktop_app.engine.teach import general_model_path, teach  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
 CIFAR = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
-def cifar(dest: Path, train: int, test: int) -> Path:
-    with tarfile.open(SHARED / "cifar10-jpeg.tar.gz") as tar:
+def cifar(tarball: Path, dest: Path, train: int, test: int) -> Path:
+    with tarfile.open(tarball) as tar:
         for member in tar:
             parts = member.name.split("/")
             if len(parts) == 3 and member.isfile():
@@ -60,19 +59,21 @@ def fired(check: NoveltyCheck, paths: list[Path]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)")
     parser.add_argument("--others", type=Path, nargs="*", default=[])
     parser.add_argument("--cifar-test", type=int, default=100, help="CIFAR-10 test photos per class")
     args = parser.parse_args()
     others = sorted(p for d in args.others for p in d.rglob("*")
                     if p.suffix.lower() in IMAGE_SUFFIXES and "chelsea" not in p.name)
-    not_cifar = sorted(p for p in (SHARED / "real-photos" / "_not-cifar").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    not_cifar = sorted(p for p in (args.data / "real-photos" / "_not-cifar").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     report: dict = {"other_images": len(others)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        data = cifar(tmp_path / "cifar", 50, args.cifar_test)
+        data = cifar(args.data / "cifar10-jpeg.tar.gz", tmp_path / "cifar", 50, args.cifar_test)
         real = tmp_path / "real"
         for cls in ("bird", "cat", "dog"):
-            shutil.copytree(SHARED / "real-photos" / cls, real / cls)
+            shutil.copytree(args.data / "real-photos" / cls, real / cls)
         five = tmp_path / "five"
         for cls in CIFAR[:5]:
             shutil.copytree(data / "train" / cls, five / cls)

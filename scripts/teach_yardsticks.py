@@ -1,9 +1,9 @@
 """Accuracy yardsticks of teaching (docs/results.md, "Taught models").
 
-    python scripts/teach_yardsticks.py [--backbone FILE] [--shots 10 50] [--test-limit N]
+    python scripts/teach_yardsticks.py --data DATA [--backbone FILE] [--shots 10 50] [--test-limit N]
 
 1. CIFAR-10 few-shot: teach from the first 10 (and 50) training photos of each
-   class of ../shared/data/cifar10-jpeg.tar.gz, score on the full test split.
+   class of DATA/cifar10-jpeg.tar.gz, score on the full test split.
    The test features are computed once with the backbone and the taught
    head is read from the written file (its last MatMul/Add), which is what
    the file computes; a few test images are checked against the file itself.
@@ -37,7 +37,6 @@ from desktop_app.engine.images import load_pixels  # noqa: E402
 from desktop_app.engine.novelty import NoveltyCheck, NoveltyModel  # noqa: E402
 from desktop_app.engine.teach import FeatureExtractor, extract_features, teach  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
@@ -75,6 +74,8 @@ def subset(src: Path, dest: Path, classes: tuple[str, ...], shots: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)")
     parser.add_argument("--backbone", type=Path, default=None)
     parser.add_argument("--shots", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--test-limit", type=int, default=None, help="test photos per class (default: all 1,000)")
@@ -83,7 +84,7 @@ def main() -> int:
     extractor = FeatureExtractor(args.backbone)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        train, test = unpack(SHARED / "cifar10-jpeg.tar.gz", tmp_path / "cifar", max(args.shots))
+        train, test = unpack(args.data / "cifar10-jpeg.tar.gz", tmp_path / "cifar", max(args.shots))
         test_paths, test_labels = [], []
         for k, cls in enumerate(CLASSES):
             files = sorted((test / cls).glob("*.jpg"))[: args.test_limit]
@@ -130,10 +131,10 @@ def main() -> int:
         # Real photos.
         real = tmp_path / "real"
         for cls in ("bird", "cat", "dog"):
-            shutil.copytree(SHARED / "real-photos" / cls, real / cls)
+            shutil.copytree(args.data / "real-photos" / cls, real / cls)
         result = teach(real, tmp_path / "real.onnx", backbone=extractor.path)
         nov = NoveltyCheck(result.path, backbone=extractor.path)
-        others = sorted((SHARED / "real-photos" / "_not-cifar").glob("*.*"))
+        others = sorted((args.data / "real-photos" / "_not-cifar").glob("*.*"))
         verdicts = nov.check_arrays(np.stack([load_pixels(p, nov.input_size) for p in others]))
         report["real_photos_leave_one_out"] = {
             "photos": sum(result.counts.values()),
