@@ -1,9 +1,9 @@
 """Accuracy yardsticks of teaching (docs/results.md, "Taught models").
 
-    python scripts/teach_yardsticks.py [--backbone FILE] [--shots 10 50] [--test-limit N]
+    python scripts/teach_yardsticks.py --data DATA [--backbone FILE] [--shots 10 50] [--test-limit N]
 
 1. CIFAR-10 few-shot: teach from the first 10 (and 50) training photos of each
-   class of ../shared/data/cifar10-jpeg.tar.gz, score on the full test split.
+   class of DATA/cifar10-jpeg.tar.gz, score on the full test split.
    The test features are computed once with the backbone and the taught
    head is read from the written file (its last MatMul/Add), which is what
    the file computes; a few test images are checked against the file itself.
@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 from desktop_app.engine.classifier import Classifier  # noqa: E402
 from desktop_app.engine.contract import read_model_info  # noqa: E402
 from desktop_app.engine.images import load_pixels  # noqa: E402
-from desktop_app.engine.novelty import NoveltyCheck, NoveltyModel, novelty_verdict  # noqa: E402
+from desktop_app.engine.novelty import NoveltyCheck, NoveltyModel  # noqa: E402
 from desktop_app.engine.teach import FeatureExtractor, extract_features, teach  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
@@ -75,6 +74,8 @@ def subset(src: Path, dest: Path, classes: tuple[str, ...], shots: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True,
+                        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)")
     parser.add_argument("--backbone", type=Path, default=None)
     parser.add_argument("--shots", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--test-limit", type=int, default=None, help="test photos per class (default: all 1,000)")
@@ -83,14 +84,14 @@ def main() -> int:
     extractor = FeatureExtractor(args.backbone)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        train, test = unpack(SHARED / "cifar10-jpeg.tar.gz", tmp_path / "cifar", max(args.shots))
+        train, test = unpack(args.data / "cifar10-jpeg.tar.gz", tmp_path / "cifar", max(args.shots))
         test_paths, test_labels = [], []
         for k, cls in enumerate(CLASSES):
             files = sorted((test / cls).glob("*.jpg"))[: args.test_limit]
             test_paths += files
             test_labels += [k] * len(files)
         start = time.perf_counter()
-        feats, kept, _ = extract_features(test_paths, extractor, mirror=False, batch_size=64)
+        feats, test_general, kept, _ = extract_features(test_paths, extractor, mirror=False, batch_size=64)
         y_test = np.array(test_labels)[kept]
         test_feats = feats[:, 0]
         report["test_photos"] = int(len(y_test))
@@ -117,24 +118,24 @@ def main() -> int:
         result = teach(folder, tmp_path / "five.onnx", backbone=extractor.path)
         meta = {p.key: p.value for p in onnx.load(str(result.path), load_external_data=False).metadata_props}
         model = NoveltyModel.from_metadata(meta, result.labels)
-        verdicts = novelty_verdict(test_feats, model)
-        fired = np.array([not v.in_scope for v in verdicts])
+        fired = model.out_of_scope(test_feats, test_general[:, 0].astype(np.float32))[0]
         taught_mask = y_test < 5
         report["novelty_cifar_five_classes"] = {
             "taught_photos_per_class": max(args.shots),
             "held_out_taught_photos_flagged": result.novelty_held_out_rate,
             "test_photos_of_taught_classes_flagged": round(float(fired[taught_mask].mean()), 4),
             "test_photos_of_other_classes_flagged": round(float(fired[~taught_mask].mean()), 4),
-            "threshold": model.threshold,
+            "distance_threshold": model.thresholds.distance,
+            "mass_threshold": model.thresholds.mass,
         }
         # Real photos.
         real = tmp_path / "real"
         for cls in ("bird", "cat", "dog"):
-            shutil.copytree(SHARED / "real-photos" / cls, real / cls)
+            shutil.copytree(args.data / "real-photos" / cls, real / cls)
         result = teach(real, tmp_path / "real.onnx", backbone=extractor.path)
-        nov = NoveltyCheck(result.path)
-        others = sorted((SHARED / "real-photos" / "_not-cifar").glob("*.*"))
-        _, verdicts = nov.run(np.stack([load_pixels(p, nov.input_size) for p in others]))
+        nov = NoveltyCheck(result.path, backbone=extractor.path)
+        others = sorted((args.data / "real-photos" / "_not-cifar").glob("*.*"))
+        verdicts = nov.check_arrays(np.stack([load_pixels(p, nov.input_size) for p in others]))
         report["real_photos_leave_one_out"] = {
             "photos": sum(result.counts.values()),
             "held_out_accuracy": result.held_out_accuracy,

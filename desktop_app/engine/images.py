@@ -206,15 +206,18 @@ def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT)
     return ImageOps.pad(image, target, method, color=PAD_COLOUR)
 
 
-def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:
+def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT,
+                draft_factor: int = 2) -> np.ndarray:
     """Decode ``source`` into a uint8 ``(H, W, 3)`` RGB array of the model's size.
 
     ``size`` is the model's (height, width). Raises :class:`ImageLoadError`.
     Batches stack these and convert once (:func:`load_image` for one image).
+    ``draft_factor``: JPEGs are DCT-decoded to at least this many times the
+    target side (2: the final resize still antialiases; teaching uses 1, a
+    12-MP photo then decodes at 1/8 scale instead of 1/4, 40% less CPU).
     """
     _check_fit(fit)
-    # Draft to at least twice the target so the final resize still antialiases.
-    image = _decode(source, 2 * max(size))
+    image = _decode(source, draft_factor * max(size))
     return np.asarray(fit_image(image, size, fit))
 
 

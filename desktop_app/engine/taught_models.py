@@ -110,10 +110,15 @@ def reteach(path: str | Path, folder: str | Path | None = None, **kwargs):  # ty
     from desktop_app.engine.teach import teach
 
     info = _taught_info(path)
-    source = folder if folder is not None else info.training.get("taught_from")
+    source = folder if folder is not None else source_folder(info)
     if not source or not Path(source).is_dir():
         raise ValueError(f"the photos {info.display_name} was taught from are not at {source!r} any more")
     return teach(source, path, name=info.display_name, **kwargs)
+
+
+def source_folder(info: ModelInfo) -> str | None:
+    """The absolute folder a taught model was taught from (``training.source_folder``; older files: ``taught_from``)."""
+    return info.training.get("source_folder") or info.training.get("taught_from")
 
 
 def describe(info: ModelInfo) -> str:
@@ -124,4 +129,4 @@ def describe(info: ModelInfo) -> str:
 
 
 __all__ = ["user_data_dir", "user_models_dir", "file_name_for", "free_model_path", "taught_models", "rename_model", "delete_model",
-           "reteach", "describe", "is_taught"]
+           "reteach", "describe", "is_taught", "source_folder"]

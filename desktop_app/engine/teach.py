@@ -43,6 +43,8 @@ MIN_CLASSES = 2
 #: Below this many photos a class is taught, with a warning.
 FEW_PHOTOS = 5
 BATCH_SIZE = 16
+#: JPEGs decode (DCT-scaled) to at least this many times the backbone's side: 1/8 scale for a 12-MP photo.
+DRAFT_FACTOR = 1
 #: Written into ``training.recipe`` so a file says how it was made.
 RECIPE = "teach-v1"
 
@@ -150,39 +152,47 @@ def _other_files(folder: Path) -> Iterable[Path]:
 
 
 class FeatureExtractor:
-    """The general model cut at its pooled features, as an onnxruntime session."""
+    """The general model with its pooled features as a second output, as an onnxruntime session.
+
+    One run gives the features (what the head is taught on) and the general
+    model's own probabilities (what the novelty check's profile is made of).
+    """
 
     def __init__(self, backbone: str | Path | None = None) -> None:
         import onnxruntime as ort
 
-        from desktop_app.engine.sessions import intra_op_threads
-        from desktop_app.engine.teach_graph import BackboneError, backbone_of, load_model
+        from desktop_app.engine.sessions import session_options
+        from desktop_app.engine.teach_graph import BackboneError, backbone_of, load_model, with_extra_output
 
         self.path = Path(backbone) if backbone is not None else general_model_path()
         if not self.path.is_file():
             raise TeachError(f"the general model {self.path.name} was not found in {self.path.parent}: "
                              "teaching reuses its backbone")
         try:
-            self.backbone = backbone_of(load_model(self.path))
+            source = load_model(self.path)
+            self.backbone = backbone_of(source)
         except BackboneError as exc:
             raise TeachError(f"{self.path.name} cannot serve as a backbone: {exc}") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads()
         self.width = self.backbone.width
-        self._session = ort.InferenceSession(self.backbone.feature_model(), options,
+        self._session = ort.InferenceSession(with_extra_output(source, self.backbone.feature), session_options(),
                                              providers=["CPUExecutionProvider"])
         spec = self._session.get_inputs()[0]
         self.input_name = spec.name
         self.input_size = (int(spec.shape[1]), int(spec.shape[2]))
 
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, D)`` features and ``(N, C)`` general-model probabilities of an NHWC batch (RGB 0..255)."""
+        probabilities, features = self._session.run(None, {self.input_name: np.asarray(batch, np.float32)})
+        return features, probabilities
+
     def features(self, batch: np.ndarray) -> np.ndarray:
         """``(N, D)`` features of an NHWC uint8/float batch (RGB 0..255)."""
-        return self._session.run(None, {self.input_name: batch.astype(np.float32)})[0]
+        return self.run(batch)[0]
 
 
 def _decode(path: Path, size: tuple[int, int]) -> np.ndarray | str:
     try:
-        return load_pixels(path, size, fit=DEFAULT_FIT)
+        return load_pixels(path, size, fit=DEFAULT_FIT, draft_factor=DRAFT_FACTOR)
     except ImageLoadError as exc:
         return str(exc)
     except Exception as exc:  # a Pillow bug must cost one photo, not the teaching
@@ -193,15 +203,18 @@ def extract_features(
     paths: list[Path], extractor: FeatureExtractor, *, cancel: threading.Event | None = None,
     on_photo: Callable[[int], None] | None = None, workers: int = 2, batch_size: int = BATCH_SIZE,
     mirror: bool = True,
-) -> tuple[np.ndarray, np.ndarray, list[tuple[Path, str]]]:
-    """Features of each photo and of its mirror image: ``(M, 2, D)``, the kept indices, the skipped.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[Path, str]]]:
+    """Features of each photo and of its mirror image ``(M, 2, D)``, the general model's probabilities
+    ``(M, 2, C)`` (float16), the kept indices, the skipped.
 
     ``mirror=False`` (scoring, not teaching) skips the mirror images: ``(M, 1, D)``.
     At most ``2 * batch_size`` decodes are in flight; decoded pixels are
     dropped as soon as their batch has run.
     """
     cancel = cancel or threading.Event()
-    out = np.zeros((len(paths), 2 if mirror else 1, extractor.width), np.float32)
+    copies = 2 if mirror else 1
+    out = np.zeros((len(paths), copies, extractor.width), np.float32)
+    general: np.ndarray | None = None
     kept: list[int] = []
     skipped: list[tuple[Path, str]] = []
     pending: deque[tuple[int, Future]] = deque()
@@ -214,10 +227,14 @@ def extract_features(
         pixels = np.stack(batch)
         if mirror:  # the mirror images ride in the same run
             pixels = np.concatenate([pixels, pixels[:, :, ::-1]])
-        feats = extractor.features(pixels)
-        out[batch_index, 0] = feats[: len(batch)]
+        nonlocal general
+        feats, probs = extractor.run(pixels)
+        if general is None:
+            general = np.zeros((len(paths), copies, probs.shape[1]), np.float16)
+        n = len(batch)
+        out[batch_index, 0], general[batch_index, 0] = feats[:n], probs[:n]
         if mirror:
-            out[batch_index, 1] = feats[len(batch):]
+            out[batch_index, 1], general[batch_index, 1] = feats[n:], probs[n:]
         kept.extend(batch_index)
         batch.clear()
         batch_index.clear()
@@ -252,7 +269,9 @@ def extract_features(
             for _, future in pending:
                 future.cancel()
     order = np.array(sorted(kept), dtype=int)
-    return out[order], order, skipped
+    if general is None:
+        general = np.zeros((len(paths), copies, 1), np.float16)
+    return out[order], general[order], order, skipped
 
 
 def teach(
@@ -289,7 +308,7 @@ def teach(
             raise Cancelled()
 
     report("features", 0, len(paths))
-    feats, kept, bad = extract_features(
+    feats, general, kept, bad = extract_features(
         paths, extractor, cancel=cancel, workers=workers,
         on_photo=lambda done: report("features", done, len(paths)),
     )
@@ -317,18 +336,20 @@ def teach(
     cv = cross_validate(x, y, group, original, classes, check=check)
     temperature = fit_temperature(cv.logits, y_photo)
     held_pred = cv.logits.argmax(axis=1)
-    held_dist = _held_out_distances(feats, y_photo, cv.fold_of_photo, classes)
-    threshold = novelty.choose_threshold(held_dist)
+    held_dist, held_mass = _held_out_scores(feats, general, y_photo, cv.fold_of_photo, classes)
+    thresholds = novelty.Thresholds.from_held_out(held_dist, held_mass)
+    held_fired = thresholds.fires(held_dist, held_mass)
     check()
     head = fit_head(x, y, classes, cv.l2).scaled(temperature)
     centres = novelty.class_centres(x, y, classes)
     check()
     report("writing", 0, 1)
     metrics = _metrics(y_photo, held_pred, softmax(cv.logits / temperature), label_names, cv.folds)
-    metadata = _metadata(plan, label_names, y_photo, metrics, name, out, extractor, cv, temperature, threshold,
-                         held_dist)
+    metadata = _metadata(plan, label_names, y_photo, metrics, name, out, extractor, cv, temperature, thresholds,
+                         held_fired)
     props = encode_metadata(metadata)
-    props[novelty.METADATA_KEY] = novelty.encode(centres, threshold, extractor.width, held_dist)
+    props[novelty.METADATA_KEY] = novelty.encode(centres, thresholds, novelty.general_profile(general),
+                                                 extractor.width, held_dist, held_mass)
     data = with_head(extractor.backbone, head.weights, head.bias, props)
     check()
     path = write_checked(data, Path(out))
@@ -340,22 +361,25 @@ def teach(
         counts={n: int(c) for n, c in zip(label_names, np.bincount(y_photo, minlength=classes))},
         skipped=skipped, warnings=plan.warnings, held_out_accuracy=metrics["test_accuracy"],
         per_class_recall={n: metrics["per_class"][n]["recall"] for n in label_names},
-        misclassified=misclassified, novelty_held_out_rate=float((held_dist > threshold).mean()),
+        misclassified=misclassified, novelty_held_out_rate=float(held_fired.mean()),
         metadata=metadata, seconds=time.perf_counter() - start,
     )
 
 
-def _held_out_distances(feats: np.ndarray, y: np.ndarray, fold: np.ndarray, classes: int) -> np.ndarray:
-    """Each photo's distance to the nearest class centre computed from the other folds."""
+def _held_out_scores(feats: np.ndarray, general: np.ndarray, y: np.ndarray, fold: np.ndarray,
+                     classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each photo's novelty scores against what the other folds taught: centre distance, general-model mass."""
     dist = np.zeros(len(y), np.float32)
+    mass = np.zeros(len(y), np.float32)
     for f in np.unique(fold):
         train, test = fold != f, fold == f
         x_train = feats[train].reshape(-1, feats.shape[-1])
-        y_train = np.repeat(y[train], 2)
+        y_train = np.repeat(y[train], feats.shape[1])
         present = [k for k in range(classes) if (y_train == k).any()]
         centres = novelty.class_centres(x_train, np.searchsorted(present, y_train), len(present))
         dist[test] = novelty.distances(feats[test, 0], centres)[0]
-    return dist
+        mass[test] = novelty.general_mass(general[test, 0], novelty.general_profile(general[train]))
+    return dist, mass
 
 
 def _metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray, labels: list[str], folds: int) -> dict[str, Any]:
@@ -389,8 +413,8 @@ def _metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray, labels: list[st
 
 
 def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, name: str | None, out: str | Path,
-              extractor: FeatureExtractor, cv: Any, temperature: float, threshold: float,
-              held_dist: np.ndarray) -> dict[str, Any]:
+              extractor: FeatureExtractor, cv: Any, temperature: float, thresholds: novelty.Thresholds,
+              held_fired: np.ndarray) -> dict[str, Any]:
     today = _dt.date.today().isoformat()
     photos, k = int(len(y)), len(labels)
     general = _general_name(extractor.path)
@@ -406,6 +430,7 @@ def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, n
         "training": {
             "recipe": RECIPE,
             "taught_from": str(plan.folder),
+            "source_folder": str(plan.folder.resolve()),  # what reteach() and the Correct loop reopen
             "taught_on": today,
             "photos": {n: int(c) for n, c in zip(labels, np.bincount(y, minlength=k))},
             "backbone": extractor.path.name,
@@ -415,8 +440,9 @@ def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, n
             "l2_cross_validation_log_loss": {str(key): round(v, 4) for key, v in cv.losses.items()},
             "folds": cv.folds,
             "temperature": round(float(temperature), 4),
-            "novelty_threshold": round(float(threshold), 4),
-            "novelty_held_out_rate": round(float((held_dist > threshold).mean()), 4),
+            "novelty_threshold": round(float(thresholds.distance), 4),
+            "novelty_mass_threshold": round(float(thresholds.mass or 0.0), 4),
+            "novelty_held_out_rate": round(float(held_fired.mean()), 4),
         },
         "format_version": FORMAT_VERSION,
     }

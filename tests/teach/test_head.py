@@ -60,3 +60,24 @@ def test_temperature_softens_overconfident_logits() -> None:
     assert t > 3
     top = softmax(logits / t).max(axis=1).mean()
     assert abs(top - right.mean()) < 0.02  # calibrated: confidence matches the accuracy
+
+
+def test_fewer_rows_than_features_gives_the_same_head_as_the_plain_descent() -> None:
+    from desktop_app.engine import teach_head
+
+    rng = np.random.default_rng(3)
+    y = np.repeat(np.arange(3), 10)
+    x = rng.normal(size=(30, 64)).astype(np.float32) + np.eye(3, 64, dtype=np.float32)[y] * 2
+    dual = teach_head.fit_path(x, y, 3, (1.0, 0.1), steps=5000)  # 30 rows < 64 features: the rows' span
+    z, mean, std = teach_head._standardise(x)
+    w, b = teach_head._descend(z, y, 3, 0.1, 5000, None, dual=False)
+    primal = (z @ w + b)
+    assert [h.l2 for h in dual] == [1.0, 0.1]
+    assert np.allclose(dual[1].logits(x), primal, atol=1e-3)
+    assert np.abs(dual[1].weights).sum() > np.abs(dual[0].weights).sum()  # weaker L2, bigger weights
+
+
+def test_big_sets_use_three_folds() -> None:
+    from desktop_app.engine.teach_head import fold_count
+
+    assert fold_count([10, 10]) == 20 and fold_count([100, 100]) == 5 and fold_count([300, 300]) == 3

@@ -58,3 +58,19 @@ def test_models_not_taught_here_are_left_alone(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not taught"):
         store.rename_model(other, "x")
     assert other.exists()
+
+
+def test_relative_folder_is_recorded_absolute_and_reteach_finds_it(tmp_path: Path, models_dir: Path,
+                                                                   stand_in: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    make_class_folders(tmp_path / "photos", per_class=3)
+    monkeypatch.chdir(tmp_path)
+    path = teach(Path("photos"), models_dir / "rel.onnx", backbone=stand_in).path
+    info = read_model_info(path)
+    assert info.training["source_folder"] == str((tmp_path / "photos").resolve())
+    assert store.source_folder(info) == info.training["source_folder"]
+    monkeypatch.chdir(models_dir)  # the relative name no longer leads anywhere
+    assert store.reteach(path, backbone=stand_in).counts == {"apples": 3, "leaves": 3, "sky": 3}
+    shutil.rmtree(tmp_path / "photos")
+    with pytest.raises(ValueError, match="not at"):
+        store.reteach(path, backbone=stand_in)

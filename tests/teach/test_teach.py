@@ -13,9 +13,10 @@ import pytest
 from desktop_app.engine.classifier import Classifier
 from desktop_app.engine.contract import read_model_info
 from desktop_app.engine.images import load_pixels
-from desktop_app.engine.novelty import NoveltyCheck
+from desktop_app.engine.novelty import NoveltyCheck, has_novelty_check
 from desktop_app.engine.teach import TeachError, scan_folder, teach
 from desktop_app.engine.teach_head import Cancelled
+from desktop_app.engine.verdict import ScopeVerdict
 from tests.teach.factory import CLASS_COLOURS, make_class_folders, photo
 
 
@@ -48,13 +49,28 @@ def test_written_metadata(taught) -> None:
     assert novelty["centres_shape"][0] == 3 and novelty["threshold"] > 0
 
 
-def test_novelty_check_runs_on_the_taught_file(taught) -> None:
-    check = NoveltyCheck(taught.path)
-    batch = np.stack([load_pixels(p, check.input_size) for p in sorted(Path(taught.metadata["training"]["taught_from"]).glob("*/*.png"))])
-    probs, verdicts = check.run(batch)
-    assert probs.shape == (12, 3) and len(verdicts) == 12
-    assert sum(v.in_scope for v in verdicts) >= 10  # the taught photos themselves are in scope
-    assert all(v.nearest in CLASS_COLOURS for v in verdicts)
+def test_novelty_check_is_a_second_opinion(taught, backbone: Path) -> None:
+    info = read_model_info(taught.path)
+    check = NoveltyCheck(info, backbone=backbone)
+    assert check.input_size == info.input_size
+    photos = sorted(Path(taught.metadata["training"]["taught_from"]).glob("*/*.png"))
+    batch = np.stack([load_pixels(p, check.input_size) for p in photos]).astype(np.float32)
+    verdicts = check.check_arrays(batch, sizes=[None] * len(photos))
+    assert len(verdicts) == 12 and all(isinstance(v, ScopeVerdict) for v in verdicts)
+    assert sum(bool(v.in_scope) for v in verdicts) >= 10  # the taught photos themselves are in scope
+    assert all(v.looks_like in CLASS_COLOURS for v in verdicts if v.in_scope)
+    noise = np.random.default_rng(0).uniform(0, 255, (2, *check.input_size, 3)).astype(np.float32)
+    for verdict in check.check_arrays(noise):
+        if not verdict.in_scope:
+            assert verdict.reason == "Unlike anything this model was taught" and verdict.looks_like
+
+
+def test_novelty_check_only_for_taught_models(taught, backbone: Path) -> None:
+    assert has_novelty_check(read_model_info(taught.path))
+    assert not has_novelty_check(read_model_info(backbone))
+    assert NoveltyCheck.for_model(read_model_info(backbone)) is None
+    with pytest.raises(ValueError, match="no novelty data"):
+        NoveltyCheck(backbone, backbone=backbone)
 
 
 def test_broken_image_and_empty_class_are_reported_not_fatal(tmp_path: Path, stand_in: Path) -> None:
@@ -99,3 +115,25 @@ def test_missing_backbone_is_a_clear_error(tmp_path: Path) -> None:
     root = make_class_folders(tmp_path / "photos")
     with pytest.raises(TeachError, match="was not found"):
         teach(root, tmp_path / "m.onnx", backbone=tmp_path / "nope.onnx")
+
+
+def test_teaching_decodes_big_jpegs_at_the_smallest_draft_scale(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image, JpegImagePlugin
+
+    from desktop_app.engine import teach as teach_module
+
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (4000, 3000), (30, 120, 200)).save(big, quality=90)
+    decoded: list[tuple[int, int]] = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):  # type: ignore[no-untyped-def]
+        result = original(self, mode, size)
+        decoded.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    pixels = teach_module._decode(big, (224, 224))
+    assert isinstance(pixels, np.ndarray) and pixels.shape == (224, 224, 3)
+    assert decoded == [(500, 375)]  # 1/8 scale (classifying decodes this photo at 1/4: 1000x750)
