@@ -255,10 +255,6 @@ def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None
             return None
         path = general.path
     elif kind == "novelty":
-        from desktop_app.engine import novelty
-
-        if not hasattr(novelty.NoveltyCheck, "check_arrays"):
-            return None  # the novelty check cannot yet run on decoded batches
         path = info.path
     else:
         return None
@@ -273,7 +269,10 @@ def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None
         else:
             from desktop_app.engine.novelty import NoveltyCheck
 
-            checker = NoveltyCheck(path)
+            novelty = NoveltyCheck.for_model(info, device)
+            if novelty is None:
+                return None
+            checker = novelty
         _checkers[key] = checker
         while len(_checkers) > CHECKER_CACHE_SIZE:
             _checkers.popitem(last=False)

@@ -65,6 +65,21 @@ def test_novelty_check_is_a_second_opinion(taught, backbone: Path) -> None:
             assert verdict.reason == "Unlike anything this model was taught" and verdict.looks_like
 
 
+def test_a_taught_model_gets_its_novelty_check_as_second_opinion(taught, backbone: Path) -> None:
+    """The window and the CLI ask ``second_opinion_for``; a taught model's results then carry the novelty verdict."""
+    from desktop_app.engine.scope import second_opinion_for
+
+    info = read_model_info(taught.path)
+    opinion = second_opinion_for(info, [info, read_model_info(backbone)])
+    if opinion is None:  # the stand-in backbone is not beside the taught file nor shipped
+        pytest.skip("no general model for the novelty check")
+    assert isinstance(opinion, NoveltyCheck)
+    assert second_opinion_for(info, [info], enabled=False) is None
+    photo_path = sorted(Path(taught.metadata["training"]["taught_from"]).glob("*/*.png"))[0]
+    prediction = Classifier(info).classify(photo_path, scope=opinion)
+    assert prediction.ok and isinstance(prediction.scope, ScopeVerdict) and prediction.in_scope is not None
+
+
 def test_novelty_check_only_for_taught_models(taught, backbone: Path) -> None:
     assert has_novelty_check(read_model_info(taught.path))
     assert not has_novelty_check(read_model_info(backbone))
