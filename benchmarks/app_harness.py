@@ -39,8 +39,9 @@ def _drop(widget: Any, path: str) -> None:
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(os.path.abspath(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     widget.dropEvent(event)
 
 
@@ -77,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         """Stamps the first Paint event of the main window (installed before it exists)."""
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-            if (event.type() == QEvent.Type.Paint and "window_painted" not in stamps
-                    and type(obj).__name__ == "MainWindow"):
+            if (
+                event.type() == QEvent.Type.Paint
+                and "window_painted" not in stamps
+                and type(obj).__name__ == "MainWindow"
+            ):
                 stamps["window_painted"] = time.perf_counter()
                 QTimer.singleShot(0, first_drop)
             return False
@@ -129,8 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         if step == "first":
             stamps["prediction_1"] = now
             state["step"] = "second"
-            QTimer.singleShot(200, lambda: (stamps.__setitem__("drop_2", time.perf_counter()),
-                                            _drop(window.single_view.drop_area, args.image[-1])))
+            QTimer.singleShot(
+                200,
+                lambda: (
+                    stamps.__setitem__("drop_2", time.perf_counter()),
+                    _drop(window.single_view.drop_area, args.image[-1]),
+                ),
+            )
         elif step == "second":
             stamps["prediction_2"] = now
             state["step"] = "switch"

@@ -23,15 +23,28 @@ NAME = "app_timing"
 TITLE = "App timing (offscreen)"
 WINDOW_TARGET_S = 1.0
 SWITCH_TARGET_S = 0.200
-IMAGES = (REPO_ROOT / "assets" / "samples" / "cat" / "cat_720p.jpg", REPO_ROOT / "assets" / "samples" / "dog" / "dog_test_0.jpg")
+IMAGES = (
+    REPO_ROOT / "assets" / "samples" / "cat" / "cat_720p.jpg",
+    REPO_ROOT / "assets" / "samples" / "dog" / "dog_test_0.jpg",
+)
 
 
 def harness_run(ctx: Context, models: Path, switch_rounds: int) -> dict:
     """One fresh app process; its stamps are made relative to the spawn time."""
     settings = ctx.work / f"qsettings-{time.monotonic_ns()}"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(settings))
-    command = [sys.executable, "-m", "benchmarks.app_harness", "--models", str(models), "--settings", str(settings),
-               "--switch-rounds", str(switch_rounds), *(arg for image in IMAGES for arg in ("--image", str(image)))]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.app_harness",
+        "--models",
+        str(models),
+        "--settings",
+        str(settings),
+        "--switch-rounds",
+        str(switch_rounds),
+        *(arg for image in IMAGES for arg in ("--image", str(image))),
+    ]
     spawn = time.perf_counter()
     result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
@@ -63,16 +76,24 @@ def run(ctx: Context) -> Section:
     section.columns = ["Event", "Median", "Runs"]
     section.rows = [
         ["process start -> Python + PySide6 imported", ms(median(at["pyside_imported"])), str(len(timed))],
-        ["process start -> app modules imported (UI, engine, onnxruntime)", ms(median(at["ui_imported"])), str(len(timed))],
+        [
+            "process start -> app modules imported (UI, engine, onnxruntime)",
+            ms(median(at["ui_imported"])),
+            str(len(timed)),
+        ],
         ["process start -> main window painted", ms(shown), str(len(timed))],
         ["process start -> model list loaded (background)", ms(median(at["models_loaded"])), str(len(timed))],
         ["drop at first paint -> first prediction shown", ms(median(rel("drop_1", "prediction_1"))), str(len(timed))],
         ["process start -> first prediction shown", ms(median(at["prediction_1"])), str(len(timed))],
         ["second drop (model ready) -> prediction shown", ms(median(rel("drop_2", "prediction_2"))), str(len(timed))],
     ]
-    section.targets.append(Target(
-        f"main window shown within {WINDOW_TARGET_S:.1f} s of starting from source", ms(shown), shown <= WINDOW_TARGET_S
-    ))
+    section.targets.append(
+        Target(
+            f"main window shown within {WINDOW_TARGET_S:.1f} s of starting from source",
+            ms(shown),
+            shown <= WINDOW_TARGET_S,
+        )
+    )
     switches = reports[-1]["switches"]
     by_model: dict[str, list[float]] = {}
     first: dict[str, float] = {}
@@ -87,13 +108,21 @@ def run(ctx: Context) -> Section:
     for name, durations in by_model.items():
         value = median(durations)
         worst = value if worst is None else max(worst, value)
-        section.rows.append([f"switch to {name} once loaded -> new prediction shown (first switch: "
-                             f"{ms(first[name])})", ms(value), str(len(durations))])
+        section.rows.append(
+            [
+                f"switch to {name} once loaded -> new prediction shown (first switch: {ms(first[name])})",
+                ms(value),
+                str(len(durations)),
+            ]
+        )
     if worst is not None:
-        section.targets.append(Target(
-            f"model switch under {SWITCH_TARGET_S * 1000:.0f} ms once loaded (slowest model)", ms(worst),
-            worst < SWITCH_TARGET_S,
-        ))
+        section.targets.append(
+            Target(
+                f"model switch under {SWITCH_TARGET_S * 1000:.0f} ms once loaded (slowest model)",
+                ms(worst),
+                worst < SWITCH_TARGET_S,
+            )
+        )
     else:
         section.notes.append("Only one model: no model switch measured.")
     section.notes += [
@@ -101,7 +130,7 @@ def run(ctx: Context) -> Section:
         f"temporary QSettings); the first only warms the disk cache and is not counted when there are more. "
         f"Models: the {len({Path(s['model']).stem for s in switches}) or 1} float32 files in `{folder}`.",
         "The harness imports `desktop_app.cli`, stores the models folder in the (temporary) settings and calls "
-        "`desktop_app.ui.app.start([])`, which `run()` calls before the event loop; \"painted\" is the first "
+        '`desktop_app.ui.app.start([])`, which `run()` calls before the event loop; "painted" is the first '
         "Paint event of the main window. "
         f"It then drops `{IMAGES[0].name}` at once (the app holds it until the model list is loaded), drops "
         f"`{IMAGES[1].name}` once the first result is shown, and switches through every model with the "

@@ -67,15 +67,27 @@ def run(ctx: Context) -> Section:
     value = median(cli_s) / median(minimal_s)
     section.columns = ["Process", "Median", "Min", "Runs"]
     section.rows = [
-        [f"`{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cli_command()))} classify "
-         f"{IMAGE.name} --model {MODEL} --device cpu`", ms(median(cli_s)), ms(min(cli_s)), str(runs)],
-        [f"minimal onnxruntime script (open session, decode, resize, run; {MINIMAL_SCRIPT.count(chr(10))} lines)",
-         ms(median(minimal_s)), ms(min(minimal_s)), str(runs)],
+        [
+            f"`{' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cli_command()))} classify "
+            f"{IMAGE.name} --model {MODEL} --device cpu`",
+            ms(median(cli_s)),
+            ms(min(cli_s)),
+            str(runs),
+        ],
+        [
+            f"minimal onnxruntime script (open session, decode, resize, run; {MINIMAL_SCRIPT.count(chr(10))} lines)",
+            ms(median(minimal_s)),
+            ms(min(minimal_s)),
+            str(runs),
+        ],
     ]
-    section.targets.append(Target(
-        f"CLI within {RATIO_TARGET}x of the minimal script (one photo, fresh processes)", f"{value:.2f}x",
-        value <= RATIO_TARGET,
-    ))
+    section.targets.append(
+        Target(
+            f"CLI within {RATIO_TARGET}x of the minimal script (one photo, fresh processes)",
+            f"{value:.2f}x",
+            value <= RATIO_TARGET,
+        )
+    )
     section.notes.append(
         f"Fresh processes, alternating, after one untimed warm-up of each; the CLI reads model metadata from its "
         f"cache (filled by the warm-up, keyed by path, size and mtime; engine/model_cache.py). "

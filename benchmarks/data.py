@@ -73,7 +73,9 @@ def large_photos(dest: Path, count: int, size: tuple[int, int] = PHOTO_SIZE) -> 
     base = _photo_pixels(0, size)
     for i in range(count):
         # Distinct content per file (so no two decodes share caches) without regenerating the base.
-        shifted = base.rotate(180 * (i % 2), expand=False) if i % 4 < 2 else base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        shifted = (
+            base.rotate(180 * (i % 2), expand=False) if i % 4 < 2 else base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        )
         stamp = Image.fromarray(np.full((64, 64, 3), (i * 37) % 256, dtype=np.uint8))
         shifted.paste(stamp, ((i * 97) % (size[0] - 64), (i * 53) % (size[1] - 64)))
         target = dest / f"photo_{i:04d}.jpg"

@@ -50,15 +50,30 @@ def run(ctx: Context) -> Section:
     decode_speedup = median(full_decode) / median(draft_decode)
     section.columns = ["Step", "Draft mode p50", "Draft p95", "Full decode p50", "Full p95", "Speed-up"]
     section.rows = [
-        [f"file -> {SIZE[0]}x{SIZE[1]} model input", ms(median(draft_load)), ms(percentile(draft_load, 95)),
-         ms(median(full_load)), ms(percentile(full_load, 95)), ratio(speedup)],
-        ["decode only (RGB, upright)", ms(median(draft_decode)), ms(percentile(draft_decode, 95)),
-         ms(median(full_decode)), ms(percentile(full_decode, 95)), ratio(decode_speedup)],
+        [
+            f"file -> {SIZE[0]}x{SIZE[1]} model input",
+            ms(median(draft_load)),
+            ms(percentile(draft_load, 95)),
+            ms(median(full_load)),
+            ms(percentile(full_load, 95)),
+            ratio(speedup),
+        ],
+        [
+            "decode only (RGB, upright)",
+            ms(median(draft_decode)),
+            ms(percentile(draft_decode, 95)),
+            ms(median(full_decode)),
+            ms(percentile(full_decode, 95)),
+            ratio(decode_speedup),
+        ],
     ]
-    section.targets.append(Target(
-        f"12-MP JPEG to model input >= {TARGET_SPEEDUP:.0f}x faster with draft mode", ratio(speedup),
-        speedup >= TARGET_SPEEDUP,
-    ))
+    section.targets.append(
+        Target(
+            f"12-MP JPEG to model input >= {TARGET_SPEEDUP:.0f}x faster with draft mode",
+            ratio(speedup),
+            speedup >= TARGET_SPEEDUP,
+        )
+    )
     section.notes += [
         f"{len(timed)} of {len(photos)} generated {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} JPEGs (quality 90, "
         f"{mb:.1f} MB each; all {len(photos)} go through the engine in the end-to-end section), one timing per "
@@ -67,8 +82,13 @@ def run(ctx: Context) -> Section:
         "(every pixel decoded, same fit). Decode only: `open_image(path, max_side=64)` against `open_image(path)`.",
     ]
     section.numbers = {
-        "photos": len(photos), "timed": len(timed), "draft_load_p50_s": median(draft_load), "full_load_p50_s": median(full_load),
-        "speedup": speedup, "draft_decode_p50_s": median(draft_decode), "full_decode_p50_s": median(full_decode),
+        "photos": len(photos),
+        "timed": len(timed),
+        "draft_load_p50_s": median(draft_load),
+        "full_load_p50_s": median(full_load),
+        "speedup": speedup,
+        "draft_decode_p50_s": median(draft_decode),
+        "full_decode_p50_s": median(full_decode),
         "decode_speedup": decode_speedup,
     }
     return section

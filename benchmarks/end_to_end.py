@@ -125,17 +125,28 @@ def _alternating_runs(classifier, root: Path, arrays: np.ndarray, out: Path, rou
     with open(out, newline="", encoding="utf-8") as fp:  # the last run's CSV
         rows = sum(1 for _ in csv.DictReader(fp))
     images = rows * rounds
-    return {"rows": rows, "failed": failed, "rounds": rounds, "engine_s": engine_s, "pure_s": pure_s,
-            "run_ratios": ratios, "engine_rate": images / engine_s, "pure_rate": images / pure_s,
-            "pure_sequential_rate": images / sequential_s, "pure_parallel_rate": images / parallel_s,
-            "parallel_runs": classifier.parallel_runs, "fraction": pure_s / engine_s}
+    return {
+        "rows": rows,
+        "failed": failed,
+        "rounds": rounds,
+        "engine_s": engine_s,
+        "pure_s": pure_s,
+        "run_ratios": ratios,
+        "engine_rate": images / engine_s,
+        "pure_rate": images / pure_s,
+        "pure_sequential_rate": images / sequential_s,
+        "pure_parallel_rate": images / parallel_s,
+        "parallel_runs": classifier.parallel_runs,
+        "fraction": pure_s / engine_s,
+    }
 
 
 def _decode_only_s(files: list[Path], processes: int) -> float:
     """Seconds for ``processes`` processes to decode ``files`` (each its share), start-up excluded."""
     children = [
-        subprocess.Popen([sys.executable, "-c", _DECODE_ONLY, *map(str, files[i::processes])],
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", _DECODE_ONLY, *map(str, files[i::processes])], stdout=subprocess.PIPE, text=True
+        )
         for i in range(processes)
     ]
     return max(float(child.communicate()[0]) for child in children)
@@ -145,8 +156,13 @@ def _cli_s(folder: Path, out: Path, *options: str) -> tuple[float, str]:
     """Wall seconds of ``image-classifier classify FOLDER --csv OUT [OPTIONS]`` in a fresh process, and its stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "desktop_app", "classify", str(folder), "--csv", str(out), *options],
-                          capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "classify", str(folder), "--csv", str(out), *options],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+    )
     return time.perf_counter() - start, done.stderr
 
 
@@ -191,13 +207,23 @@ def _phone_photo_runs(ctx: Context) -> dict:
         rows = sum(1 for _ in csv.DictReader(fp))
     ratios = [(limits[i] + limits[i + 1]) / 2 / runs[i] for i in range(len(runs))]
     count = len(files)
-    return {"rows": rows, "photos": count, "origin": origin, "processes": processes, "model": model,
-            "mb": sum(f.stat().st_size for f in files) / count / 1e6, "run_ratios": ratios,
-            "engine_rate": count * len(runs) / sum(runs), "pure_rate": count * len(limits) / sum(limits),
-            "wall_rate": count * len(walls) / sum(walls), "startup_s": sum(startups) / len(startups),
-            "fraction": sum(ratios) / len(ratios), "checked_model": checked_model,
-            "checked_rate": count * len(checked_runs) / sum(checked_runs),
-            "checked_startup_s": sum(checked_startups) / len(checked_startups)}
+    return {
+        "rows": rows,
+        "photos": count,
+        "origin": origin,
+        "processes": processes,
+        "model": model,
+        "mb": sum(f.stat().st_size for f in files) / count / 1e6,
+        "run_ratios": ratios,
+        "engine_rate": count * len(runs) / sum(runs),
+        "pure_rate": count * len(limits) / sum(limits),
+        "wall_rate": count * len(walls) / sum(walls),
+        "startup_s": sum(startups) / len(startups),
+        "fraction": sum(ratios) / len(ratios),
+        "checked_model": checked_model,
+        "checked_rate": count * len(checked_runs) / sum(checked_runs),
+        "checked_startup_s": sum(checked_startups) / len(checked_startups),
+    }
 
 
 def _scope_checker():  # type: ignore[no-untyped-def]
@@ -218,8 +244,13 @@ def _min_side() -> int:
 
 def _table_row(label: str, run: dict, ratio_digits: int = 0) -> list[str]:
     """One line of the section's table for an :func:`_alternating_runs` result."""
-    return [label, f"{run['rows']:,}", rate(run["engine_rate"]), rate(run["pure_rate"]),
-            f"{100 * run['fraction']:.{ratio_digits}f}%"]
+    return [
+        label,
+        f"{run['rows']:,}",
+        rate(run["engine_rate"]),
+        rate(run["pure_rate"]),
+        f"{100 * run['fraction']:.{ratio_digits}f}%",
+    ]
 
 
 def run(ctx: Context) -> Section:
@@ -233,7 +264,9 @@ def run(ctx: Context) -> Section:
     model = next(m for m in models if m.arch == "deep_cnn" and m.variant == "float32")
     classifier = Classifier(read_model_info(model.path), Device.CPU)
     # What users get: the shipped file, when it is a reduced copy (float32 is measured above anyway).
-    shipped = next((m for m in models if m.arch == "deep_cnn" and m.source == "shipped" and m.variant != "float32"), None)
+    shipped = next(
+        (m for m in models if m.arch == "deep_cnn" and m.source == "shipped" and m.variant != "float32"), None
+    )
     count = ctx.size(10_000, 300)
     start = time.perf_counter()
     files, origin = data.cifar_jpegs(ctx.work / "cifar", count)
@@ -266,29 +299,49 @@ def run(ctx: Context) -> Section:
     section.columns = ["Input", "Images", "Engine: folder -> CSV", "Baseline, same run", "Ratio"]
     section.rows = [_table_row(f"{origin}, model deep_cnn (float32), against the pure model", run)]
     if shipped_run is not None:
-        section.rows.append(_table_row(f"{origin}, model deep_cnn as shipped ({shipped.variant}), against the pure model",
-                                       shipped_run))
+        section.rows.append(
+            _table_row(f"{origin}, model deep_cnn as shipped ({shipped.variant}), against the pure model", shipped_run)
+        )
     if checked_run is not None:
-        section.rows.append(_table_row(
-            f"{origin}, model deep_cnn (float32) with the scope check (it skips files under {_min_side()} px: all "
-            "of these), against the pure model", checked_run))
-    section.rows.append(_table_row(
-        f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90), `image-classifier classify "
-        "--no-scope-check` against the decode-only limit", phone, 1))
-    section.rows.append([
-        f"phone photos, `image-classifier classify` default settings (scope check on), against the run without it",
-        f"{phone['photos']:,}", rate(phone["checked_rate"]), rate(phone["engine_rate"]),
-        f"{100 * phone['checked_rate'] / phone['engine_rate']:.0f}%"])
-    section.targets.append(Target(
-        f"deep_cnn folder -> CSV >= {100 * TARGET_FRACTION:.0f}% of the pure model throughput",
-        f"{100 * fraction:.0f}% ({rate(e2e_rate)} of {rate(pure_rate)})", fraction >= TARGET_FRACTION,
-    ))
-    section.targets.append(Target(
-        f"phone photos: CLI folder -> CSV (no scope check) >= {100 * PHONE_TARGET_FRACTION:.0f}% of the decode-only "
-        "limit",
-        f"{100 * phone['fraction']:.0f}% ({rate(phone['engine_rate'])} of {rate(phone['pure_rate'])})",
-        phone["fraction"] >= PHONE_TARGET_FRACTION,
-    ))
+        section.rows.append(
+            _table_row(
+                f"{origin}, model deep_cnn (float32) with the scope check (it skips files under {_min_side()} px: all "
+                "of these), against the pure model",
+                checked_run,
+            )
+        )
+    section.rows.append(
+        _table_row(
+            f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90), `image-classifier classify "
+            "--no-scope-check` against the decode-only limit",
+            phone,
+            1,
+        )
+    )
+    section.rows.append(
+        [
+            "phone photos, `image-classifier classify` default settings (scope check on), against the run without it",
+            f"{phone['photos']:,}",
+            rate(phone["checked_rate"]),
+            rate(phone["engine_rate"]),
+            f"{100 * phone['checked_rate'] / phone['engine_rate']:.0f}%",
+        ]
+    )
+    section.targets.append(
+        Target(
+            f"deep_cnn folder -> CSV >= {100 * TARGET_FRACTION:.0f}% of the pure model throughput",
+            f"{100 * fraction:.0f}% ({rate(e2e_rate)} of {rate(pure_rate)})",
+            fraction >= TARGET_FRACTION,
+        )
+    )
+    section.targets.append(
+        Target(
+            f"phone photos: CLI folder -> CSV (no scope check) >= {100 * PHONE_TARGET_FRACTION:.0f}% of the decode-only "
+            "limit",
+            f"{100 * phone['fraction']:.0f}% ({rate(phone['engine_rate'])} of {rate(phone['pure_rate'])})",
+            phone["fraction"] >= PHONE_TARGET_FRACTION,
+        )
+    )
     section.notes += [
         f"Engine: `classify_stream([folder], Classifier(deep_cnn, CPU), batch_size={BATCH})` with its default "
         "decode threads, every prediction written by `open_result_writer(...csv)`; the CSV is read back to count "
@@ -303,10 +356,14 @@ def run(ctx: Context) -> Section:
         "the faster is the "
         f"baseline: one batch at a time on all cores {rate(run['pure_sequential_rate'])}, "
         f"{run['parallel_runs']} side by side {rate(run['pure_parallel_rate'])}"
-        + (f" (shipped {shipped.variant}: {rate(shipped_run['pure_sequential_rate'])} and "
-           f"{rate(shipped_run['pure_parallel_rate'])})" if shipped_run is not None else "") + ".",
-        f"Decoding the {len(files):,} JPEGs alone on one thread took {decode_s:.1f} s "
-        f"({rate(len(files) / decode_s)}).",
+        + (
+            f" (shipped {shipped.variant}: {rate(shipped_run['pure_sequential_rate'])} and "
+            f"{rate(shipped_run['pure_parallel_rate'])})"
+            if shipped_run is not None
+            else ""
+        )
+        + ".",
+        f"Decoding the {len(files):,} JPEGs alone on one thread took {decode_s:.1f} s ({rate(len(files) / decode_s)}).",
         f"Phone photos: {phone['photos']} JPEGs of {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} at quality 90 "
         f"({phone['mb']:.1f} MB each) made from {phone['origin']}. `image-classifier classify FOLDER --csv OUT` "
         f"({phone['model']}; {phone['rows']} rows) in a fresh process, its start-up ({phone['startup_s']:.1f} s: "
@@ -325,7 +382,8 @@ def run(ctx: Context) -> Section:
             f"Scope check on the CIFAR-10 JPEGs: `classify_stream(..., scope=ScopeChecker(general model))`, after "
             f"the runs without it. Every file is 32x32, under {_min_side()} px, so no file is resized to "
             "224x224 or run through the general model (each row says `Too small for the check`): the rate shows "
-            f"the check's bookkeeping only. Per-run ratios: {', '.join(f'{100 * r:.1f}%' for r in checked_run['run_ratios'])}.")
+            f"the check's bookkeeping only. Per-run ratios: {', '.join(f'{100 * r:.1f}%' for r in checked_run['run_ratios'])}."
+        )
     else:
         section.notes.append("The general model is not in assets/models: the scope check was not measured.")
     if shipped_run is not None:
@@ -338,22 +396,53 @@ def run(ctx: Context) -> Section:
     if not CIFAR_TARBALL.is_file():
         section.notes.append(f"{CIFAR_TARBALL} was not found: generated JPEGs were used instead.")
     section.numbers = {
-        "images": rows, "failed": failed, "engine_rate": e2e_rate, "pure_rate": pure_rate, "fraction": fraction,
+        "images": rows,
+        "failed": failed,
+        "engine_rate": e2e_rate,
+        "pure_rate": pure_rate,
+        "fraction": fraction,
         "decode_only_rate": len(files) / decode_s,
-        "phone": {key: phone[key] for key in ("photos", "rows", "engine_rate", "pure_rate", "wall_rate", "startup_s",
-                                               "fraction", "run_ratios", "processes")},
-        "engine_s": run["engine_s"], "pure_s": run["pure_s"], "run_ratios": run["run_ratios"],
-        "pure_sequential_rate": run["pure_sequential_rate"], "pure_parallel_rate": run["pure_parallel_rate"],
+        "phone": {
+            key: phone[key]
+            for key in (
+                "photos",
+                "rows",
+                "engine_rate",
+                "pure_rate",
+                "wall_rate",
+                "startup_s",
+                "fraction",
+                "run_ratios",
+                "processes",
+            )
+        },
+        "engine_s": run["engine_s"],
+        "pure_s": run["pure_s"],
+        "run_ratios": run["run_ratios"],
+        "pure_sequential_rate": run["pure_sequential_rate"],
+        "pure_parallel_rate": run["pure_parallel_rate"],
         "parallel_runs": run["parallel_runs"],
     }
     if checked_run is not None:
-        section.numbers["scope_check"] = {key: checked_run[key] for key in ("engine_rate", "pure_rate", "fraction",
-                                                                             "run_ratios")}
+        section.numbers["scope_check"] = {
+            key: checked_run[key] for key in ("engine_rate", "pure_rate", "fraction", "run_ratios")
+        }
     section.numbers["phone"].update(checked_rate=phone["checked_rate"], checked_startup_s=phone["checked_startup_s"])
     if shipped_run is not None:
         section.numbers["shipped"] = {
-            "variant": shipped.variant, "images": shipped_run["rows"], "failed": shipped_run["failed"],
-            **{key: shipped_run[key] for key in ("engine_rate", "pure_rate", "fraction", "run_ratios",
-                                                 "pure_sequential_rate", "pure_parallel_rate")},
+            "variant": shipped.variant,
+            "images": shipped_run["rows"],
+            "failed": shipped_run["failed"],
+            **{
+                key: shipped_run[key]
+                for key in (
+                    "engine_rate",
+                    "pure_rate",
+                    "fraction",
+                    "run_ratios",
+                    "pure_sequential_rate",
+                    "pure_parallel_rate",
+                )
+            },
         }
     return section

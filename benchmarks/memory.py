@@ -27,7 +27,11 @@ def child_run(model: str, out: str, folders: list[str]) -> dict:
     """Run one batch in a fresh interpreter and return its JSON report."""
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory_child", model, out, *folders],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"memory child failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -50,16 +54,30 @@ def run(ctx: Context) -> Section:
         if runs[count]["files"] != count:
             raise RuntimeError(f"expected {count} results, got {runs[count]['files']}")
     growth = runs[large]["peak_mb"] - runs[small]["peak_mb"]
-    section.columns = ["Files", "Peak RSS after loading the model", "Peak RSS of the whole run", "Added by the batch", "Rate"]
+    section.columns = [
+        "Files",
+        "Peak RSS after loading the model",
+        "Peak RSS of the whole run",
+        "Added by the batch",
+        "Rate",
+    ]
     section.rows = [
-        [f"{count:,}", f"{r['loaded_mb']:.0f} MB", f"{r['peak_mb']:.0f} MB", f"{r['peak_mb'] - r['loaded_mb']:+.0f} MB",
-         rate(r["files"] / r["seconds"])]
+        [
+            f"{count:,}",
+            f"{r['loaded_mb']:.0f} MB",
+            f"{r['peak_mb']:.0f} MB",
+            f"{r['peak_mb'] - r['loaded_mb']:+.0f} MB",
+            rate(r["files"] / r["seconds"]),
+        ]
         for count, r in runs.items()
     ]
-    section.targets.append(Target(
-        f"peak memory for {large:,} files within {TARGET_MB:.0f} MB of {small:,} files",
-        f"{growth:+.1f} MB ({runs[small]['peak_mb']:.0f} -> {runs[large]['peak_mb']:.0f} MB)", abs(growth) <= TARGET_MB,
-    ))
+    section.targets.append(
+        Target(
+            f"peak memory for {large:,} files within {TARGET_MB:.0f} MB of {small:,} files",
+            f"{growth:+.1f} MB ({runs[small]['peak_mb']:.0f} -> {runs[large]['peak_mb']:.0f} MB)",
+            abs(growth) <= TARGET_MB,
+        )
+    )
     section.notes.append(
         f"24x24 PNGs in folders of {per_folder:,}, classified with compact_vgg ({model.source}; the cheapest model, so the run is short) by "
         "`classify_stream` into a CSV (`open_result_writer`), batch 64, in a fresh `python -m "

@@ -23,9 +23,10 @@ def peak_mb() -> float:
     copy of a big parent (the suite process holds TensorFlow: ~800 MB).
     """
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 if sys.platform != "darwin" else 1024**2)
@@ -48,7 +49,9 @@ def main(argv: list[str]) -> int:
         for prediction in classify_stream(folders, classifier, batch_size=64):
             writer.write(prediction)
             count += 1
-    print(json.dumps({"files": count, "seconds": time.perf_counter() - start, "loaded_mb": loaded, "peak_mb": peak_mb()}))
+    print(
+        json.dumps({"files": count, "seconds": time.perf_counter() - start, "loaded_mb": loaded, "peak_mb": peak_mb()})
+    )
     return 0
 
 

@@ -56,8 +56,17 @@ def run(ctx: Context) -> Section:
 
     section = Section(NAME, TITLE, "python -m benchmarks --only model_latency")
     section.columns = [
-        "Model", "Variant", "File MB", "ORT p50", "ORT p95", "Keras predict p50", "Keras predict p95",
-        "ORT speed-up (1 image)", "ORT batch rate", "Keras predict batch rate", "Batch speed-up",
+        "Model",
+        "Variant",
+        "File MB",
+        "ORT p50",
+        "ORT p95",
+        "Keras predict p50",
+        "Keras predict p95",
+        "ORT speed-up (1 image)",
+        "ORT batch rate",
+        "Keras predict batch rate",
+        "Batch speed-up",
     ]
     models = prepare(ctx)
     images = generated_images(BATCH, seed=3)
@@ -72,26 +81,45 @@ def run(ctx: Context) -> Section:
         ort = _single(ctx, clf.predict_arrays, batch, slow=False)
         if median(ort) > SLOW_S:
             batch = batch[:SMALL_BATCH]
-        keras = _single(ctx, lambda x: keras_model.predict(x, verbose=0), batch, slow=True)
+        keras = _single(ctx, lambda x, m=keras_model: m.predict(x, verbose=0), batch, slow=True)
         one = batch[:1]
-        call = measure(lambda: keras_model(one, training=False), warmup=2, repeats=ctx.size(10, 3), max_s=2.0)
+        call = measure(lambda m=keras_model, x=one: m(x, training=False), warmup=2, repeats=ctx.size(10, 3), max_s=2.0)
         ort_rate = _batch_rate(ctx, clf.predict_arrays, batch)
-        keras_rate = _batch_rate(ctx, lambda x: keras_model.predict(x, batch_size=len(x), verbose=0), batch)
+        keras_rate = _batch_rate(ctx, lambda x, m=keras_model: m.predict(x, batch_size=len(x), verbose=0), batch)
         speedup = median(keras) / median(ort)
-        section.rows.append([
-            arch, f"float32 ({base.source})", _mb(base.path), ms(median(ort)), ms(percentile(ort, 95)),
-            ms(median(keras)), ms(percentile(keras, 95)), ratio(speedup), rate(ort_rate), rate(keras_rate),
-            ratio(ort_rate / keras_rate),
-        ])
-        section.targets.append(Target(
-            f"{arch}: onnxruntime >= {TARGET_SPEEDUP:.0f}x Keras predict per single image",
-            ratio(speedup), speedup >= TARGET_SPEEDUP,
-        ))
+        section.rows.append(
+            [
+                arch,
+                f"float32 ({base.source})",
+                _mb(base.path),
+                ms(median(ort)),
+                ms(percentile(ort, 95)),
+                ms(median(keras)),
+                ms(percentile(keras, 95)),
+                ratio(speedup),
+                rate(ort_rate),
+                rate(keras_rate),
+                ratio(ort_rate / keras_rate),
+            ]
+        )
+        section.targets.append(
+            Target(
+                f"{arch}: onnxruntime >= {TARGET_SPEEDUP:.0f}x Keras predict per single image",
+                ratio(speedup),
+                speedup >= TARGET_SPEEDUP,
+            )
+        )
         section.numbers[arch] = {
-            "ort_p50_s": median(ort), "ort_p95_s": percentile(ort, 95), "keras_predict_p50_s": median(keras),
-            "keras_predict_p95_s": percentile(keras, 95), "keras_call_p50_s": median(call),
-            "ort_batch_rate": ort_rate, "keras_batch_rate": keras_rate, "speedup_single": speedup,
-            "repeats": {"ort": len(ort), "keras": len(keras)}, "batch": len(batch),
+            "ort_p50_s": median(ort),
+            "ort_p95_s": percentile(ort, 95),
+            "keras_predict_p50_s": median(keras),
+            "keras_predict_p95_s": percentile(keras, 95),
+            "keras_call_p50_s": median(call),
+            "ort_batch_rate": ort_rate,
+            "keras_batch_rate": keras_rate,
+            "speedup_single": speedup,
+            "repeats": {"ort": len(ort), "keras": len(keras)},
+            "batch": len(batch),
         }
         section.notes.append(
             f"{arch}: Keras called directly (`model(x, training=False)`, no `predict` overhead) takes "
@@ -101,15 +129,29 @@ def run(ctx: Context) -> Section:
             vclf = _classifier(variant)
             vt = _single(ctx, vclf.predict_arrays, batch, slow=False)
             vrate = _batch_rate(ctx, vclf.predict_arrays, batch)
-            section.rows.append([
-                arch, f"{variant.variant}{', shipped' if variant.source == 'shipped' else ''} "
-                f"(vs float32: {ratio(median(ort) / median(vt))} single, "
-                f"{ratio(vrate / ort_rate)} batch)", _mb(variant.path), ms(median(vt)), ms(percentile(vt, 95)),
-                "", "", "", rate(vrate), "", "",
-            ])
+            section.rows.append(
+                [
+                    arch,
+                    f"{variant.variant}{', shipped' if variant.source == 'shipped' else ''} "
+                    f"(vs float32: {ratio(median(ort) / median(vt))} single, "
+                    f"{ratio(vrate / ort_rate)} batch)",
+                    _mb(variant.path),
+                    ms(median(vt)),
+                    ms(percentile(vt, 95)),
+                    "",
+                    "",
+                    "",
+                    rate(vrate),
+                    "",
+                    "",
+                ]
+            )
             section.numbers[f"{arch}.{variant.variant}"] = {
-                "ort_p50_s": median(vt), "ort_p95_s": percentile(vt, 95), "ort_batch_rate": vrate,
-                "single_vs_float32": median(ort) / median(vt), "batch_vs_float32": vrate / ort_rate,
+                "ort_p50_s": median(vt),
+                "ort_p95_s": percentile(vt, 95),
+                "ort_batch_rate": vrate,
+                "single_vs_float32": median(ort) / median(vt),
+                "batch_vs_float32": vrate / ort_rate,
             }
         if speedup < TARGET_SPEEDUP:
             int8 = section.numbers.get(f"{arch}.int8", {}).get("ort_p50_s")
@@ -123,12 +165,15 @@ def run(ctx: Context) -> Section:
                 + (f" The int8 file runs in {ms(int8)} ({ratio(median(keras) / int8)} Keras predict)." if int8 else "")
             )
         del keras_model
-    section.notes.insert(0, (
-        f"Same {BATCH} generated images for every runtime; single image = one call with a batch of 1, "
-        f"p50/p95 over up to {ctx.size(200, 10)} (onnxruntime) and {ctx.size(30, 4)} (Keras) calls after 3 "
-        f"warm-up calls; batch rate = images per second of one call with a batch of {BATCH} ({SMALL_BATCH} for "
-        f"models slower than {SLOW_S * 1000:.0f} ms per image), median over repeats. onnxruntime runs "
-        "through the engine's `Classifier.predict_arrays` (CPU provider, the engine's session options); "
-        "Keras is the TensorFlow backend, `model.predict` as the study served it."
-    ))
+    section.notes.insert(
+        0,
+        (
+            f"Same {BATCH} generated images for every runtime; single image = one call with a batch of 1, "
+            f"p50/p95 over up to {ctx.size(200, 10)} (onnxruntime) and {ctx.size(30, 4)} (Keras) calls after 3 "
+            f"warm-up calls; batch rate = images per second of one call with a batch of {BATCH} ({SMALL_BATCH} for "
+            f"models slower than {SLOW_S * 1000:.0f} ms per image), median over repeats. onnxruntime runs "
+            "through the engine's `Classifier.predict_arrays` (CPU provider, the engine's session options); "
+            "Keras is the TensorFlow backend, `model.predict` as the study served it."
+        ),
+    )
     return section

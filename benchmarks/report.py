@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Sequence
 
 from benchmarks.common import Section
 from desktop_app.engine.machine import CPUINFO, cpu_name, logical_cpus
@@ -27,7 +27,7 @@ HEADINGS = ("## Machine", "## Targets", "## Commands")
 def cpu_features() -> str:
     """The SIMD extensions that decide onnxruntime's and TensorFlow's kernels."""
     try:
-        flags = next(l for l in CPUINFO.read_text().splitlines() if l.startswith("flags")).split()
+        flags = next(line for line in CPUINFO.read_text().splitlines() if line.startswith("flags")).split()
     except (OSError, StopIteration):
         return "unknown"
     wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")

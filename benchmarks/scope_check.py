@@ -22,7 +22,11 @@ TITLE = "Scope check: one image with and without it"
 
 def _photos(ctx: Context) -> list[tuple[str, list[Path]]]:
     source = next((folder for folder in data.PHOTO_SOURCES if folder.is_dir()), None)
-    real = sorted(p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".png"})[: ctx.size(11, 2)] if source else []
+    real = (
+        sorted(p for p in source.rglob("*") if p.suffix.lower() in {".jpg", ".png"})[: ctx.size(11, 2)]
+        if source
+        else []
+    )
     phone, _ = data.phone_photos(ctx.work / "phone_single", ctx.size(6, 1))
     groups = [(f"real photos ({source})", real)] if real else []
     return groups + [(f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90)", phone)]
@@ -61,10 +65,14 @@ def run(ctx: Context) -> Section:
         classifier.classify(groups[0][1][0], scope=scope)  # warm-up: both sessions, code paths
         for label, photos in groups:
             off, on = _time_pair(classifier, scope, photos, repeats)
-            section.rows.append([f"{info.display_name} (`{name}`)", f"{len(photos)} {label}", ms(off), ms(on),
-                                 f"+{ms(on - off)}"])
-            section.numbers[f"{name}/{label.split(' (')[0]}"] = {"off_p50_s": off, "on_p50_s": on,
-                                                                 "photos": len(photos)}
+            section.rows.append(
+                [f"{info.display_name} (`{name}`)", f"{len(photos)} {label}", ms(off), ms(on), f"+{ms(on - off)}"]
+            )
+            section.numbers[f"{name}/{label.split(' (')[0]}"] = {
+                "off_p50_s": off,
+                "on_p50_s": on,
+                "photos": len(photos),
+            }
     section.notes += [
         f"`Classifier.classify(path)` against `classify(path, scope=second_opinion_for(...))` on the CPU, "
         f"{repeats} timing(s) per photo and way, alternating (without, with, without, ...), after one warm-up; "

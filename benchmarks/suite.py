@@ -16,14 +16,27 @@ from pathlib import Path
 from benchmarks.common import Context, Section
 
 #: Measurement modules, in the order they run; each has NAME, TITLE and run(ctx) -> Section.
-SECTIONS = ("model_latency", "end_to_end", "scope_check", "decode", "memory", "app_timing", "thumbnails", "cli_start",
-            "teach")
+SECTIONS = (
+    "model_latency",
+    "end_to_end",
+    "scope_check",
+    "decode",
+    "memory",
+    "app_timing",
+    "thumbnails",
+    "cli_start",
+    "teach",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Measure the engine, the models and the app.")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Measure the engine, the models and the app."
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes and tiny models: checks the suite in seconds")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, metavar="NAME", help=f"run only these: {', '.join(SECTIONS)}")
+    parser.add_argument(
+        "--only", nargs="+", choices=SECTIONS, metavar="NAME", help=f"run only these: {', '.join(SECTIONS)}"
+    )
     parser.add_argument("--out", type=Path, help="write the Markdown report here (default: print it)")
     parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON")
     parser.add_argument("--models-cache", type=Path, help="keep exported untrained models here between runs")
@@ -55,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="benchmarks-") as tmp:
         ctx = Context(quick=args.quick, work=Path(tmp), models_cache=args.models_cache)
         sections = [run_section(name, ctx) for name in (args.only or SECTIONS)]
-    text = render(sections, command=command.strip(), quick=args.quick, wall_s=time.perf_counter() - start,
-                  machine_info=machine_info)
+    text = render(
+        sections,
+        command=command.strip(),
+        quick=args.quick,
+        wall_s=time.perf_counter() - start,
+        machine_info=machine_info,
+    )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from benchmarks import data
-from benchmarks.common import REPO_ROOT, Context, Section, Target, ratio, rate
+from benchmarks.common import REPO_ROOT, Context, Section, Target, rate, ratio
 
 NAME = "teach"
 TITLE = "Teaching a model from photo folders"
@@ -57,8 +57,14 @@ def class_folders(root: Path, photos: list[Path], count: int) -> Path:
 def child(folder: Path, out: Path, model: Path) -> dict:
     import json
 
-    done = subprocess.run([sys.executable, "-m", "benchmarks.teach_child", str(folder), str(out), str(model)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.teach_child", str(folder), str(out), str(model)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"teach child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -93,18 +99,33 @@ def run(ctx: Context) -> Section:
     baseline = per_photo * small
     section.columns = ["Photos", "Teach time", "CPU time", "Rate", "Peak RSS after loading", "Peak RSS of the run"]
     section.rows = [
-        [f"{count:,}", f"{r['seconds']:.1f} s", f"{r.get('cpu_s', float('nan')):.1f} s", rate(r["photos"] / r["seconds"]),
-         f"{r['loaded_mb']:.0f} MB", f"{r['peak_mb']:.0f} MB"]
+        [
+            f"{count:,}",
+            f"{r['seconds']:.1f} s",
+            f"{r.get('cpu_s', float('nan')):.1f} s",
+            rate(r["photos"] / r["seconds"]),
+            f"{r['loaded_mb']:.0f} MB",
+            f"{r['peak_mb']:.0f} MB",
+        ]
         for count, r in runs.items()
     ]
     growth = runs[large]["peak_mb"] - runs[small]["peak_mb"]
     section.targets += [
-        Target(f"{small} photos taught in at most {TARGET_SMALL_S:.0f} s", f"{runs[small]['seconds']:.1f} s",
-               runs[small]["seconds"] <= TARGET_SMALL_S if not ctx.quick else None),
-        Target(f"{large:,} photos taught in at most {TARGET_LARGE_S:.0f} s", f"{runs[large]['seconds']:.1f} s",
-               runs[large]["seconds"] <= TARGET_LARGE_S if not ctx.quick else None),
-        Target(f"peak memory for {large:,} photos within {TARGET_GROWTH_MB:.0f} MB of {small} (features only)",
-               f"{growth:+.0f} MB", growth <= TARGET_GROWTH_MB),
+        Target(
+            f"{small} photos taught in at most {TARGET_SMALL_S:.0f} s",
+            f"{runs[small]['seconds']:.1f} s",
+            runs[small]["seconds"] <= TARGET_SMALL_S if not ctx.quick else None,
+        ),
+        Target(
+            f"{large:,} photos taught in at most {TARGET_LARGE_S:.0f} s",
+            f"{runs[large]['seconds']:.1f} s",
+            runs[large]["seconds"] <= TARGET_LARGE_S if not ctx.quick else None,
+        ),
+        Target(
+            f"peak memory for {large:,} photos within {TARGET_GROWTH_MB:.0f} MB of {small} (features only)",
+            f"{growth:+.0f} MB",
+            growth <= TARGET_GROWTH_MB,
+        ),
     ]
     section.notes.append(
         f"{small} distinct {size[0]}x{size[1]} JPEGs (quality 90) in {CLASSES} class folders; the {large:,}-photo "

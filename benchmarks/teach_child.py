@@ -1,6 +1,6 @@
 """Child process of the teach benchmark: teach one folder, print wall and CPU seconds and peak RSS as JSON.
 
-    python -m benchmarks.teach_child FOLDER OUT.onnx BACKBONE.onnx
+python -m benchmarks.teach_child FOLDER OUT.onnx BACKBONE.onnx
 """
 
 from __future__ import annotations
@@ -22,8 +22,18 @@ def main(argv: list[str]) -> int:
     result = teach(folder, out, backbone=backbone)
     cpu_end = os.times()
     cpu = (cpu_end.user - cpu_start.user) + (cpu_end.system - cpu_start.system)
-    print(json.dumps({"photos": sum(result.counts.values()), "seconds": time.perf_counter() - start, "cpu_s": cpu,
-                      "loaded_mb": loaded, "peak_mb": peak_mb(), "held_out_accuracy": result.held_out_accuracy}))
+    print(
+        json.dumps(
+            {
+                "photos": sum(result.counts.values()),
+                "seconds": time.perf_counter() - start,
+                "cpu_s": cpu,
+                "loaded_mb": loaded,
+                "peak_mb": peak_mb(),
+                "held_out_accuracy": result.held_out_accuracy,
+            }
+        )
+    )
     return 0
 
 

@@ -65,8 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         bar.setValue(round(bar.maximum() * step / args.steps))
         _pump(app, args.drag_s / args.steps)
     after_drag_s = _pump(app, args.timeout_s, all_shown)
-    print(json.dumps({"rows": len(paths), "on_screen": len(on_screen()), "first_screen_s": first_screen_s,
-                      "after_drag_s": after_drag_s, "loaded": all_shown(), "at_bottom": bar.value() == bar.maximum()}))
+    print(
+        json.dumps(
+            {
+                "rows": len(paths),
+                "on_screen": len(on_screen()),
+                "first_screen_s": first_screen_s,
+                "after_drag_s": after_drag_s,
+                "loaded": all_shown(),
+                "at_bottom": bar.value() == bar.maximum(),
+            }
+        )
+    )
     cache.clear()
     cache.wait(10_000)
     return 0

@@ -35,8 +35,15 @@ def run(ctx: Context) -> Section:
         os.link(photos[i % len(photos)], folder / f"row_{i:05d}.jpg")
     drag_s = ctx.size(DRAG_S, 1)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run([sys.executable, "-m", "benchmarks.thumbnail_child", str(folder), "--drag-s", str(drag_s)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.thumbnail_child", str(folder), "--drag-s", str(drag_s)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"thumbnail child printed no result ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -44,10 +51,13 @@ def run(ctx: Context) -> Section:
     after, first = result["after_drag_s"], result["first_screen_s"]
     section.columns = ["Rows", "Rows on screen", "First screen from cold", "After the drag stops", "Ratio"]
     section.rows = [[f"{rows:,}", str(result["on_screen"]), f"{first:.2f} s", f"{after:.2f} s", f"{after / first:.2f}"]]
-    section.targets.append(Target(
-        f"rows on screen have thumbnails within {TARGET_S:.0f} s of the scroll stopping", f"{after:.2f} s",
-        after <= TARGET_S and result["loaded"],
-    ))
+    section.targets.append(
+        Target(
+            f"rows on screen have thumbnails within {TARGET_S:.0f} s of the scroll stopping",
+            f"{after:.2f} s",
+            after <= TARGET_S and result["loaded"],
+        )
+    )
     section.notes += [
         f"{rows:,} rows, hard links to {len(photos)} phone photos (4000x3000, q90, made from {origin}), in the real "
         f"`BatchView` at 1000x800 (one thumbnail thread, `ThumbnailCache` defaults). The scroll bar goes from top to "

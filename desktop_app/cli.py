@@ -26,9 +26,10 @@ import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Iterator, Sequence, TextIO
+from typing import TextIO
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_WRITE_FAILED, EXIT_BROKEN_PIPE = 4, 141
@@ -61,9 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (providers, models)")
-    parser.add_argument("--self-test", action="store_true", help="classify the shipped samples with every shipped model")
-    parser.add_argument("--device", dest="global_device", choices=("auto", "cpu", "cuda"), default=None,
-                        help="where to run models (default: auto)")
+    parser.add_argument(
+        "--self-test", action="store_true", help="classify the shipped samples with every shipped model"
+    )
+    parser.add_argument(
+        "--device",
+        dest="global_device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="where to run models (default: auto)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     models_dir = argparse.ArgumentParser(add_help=False)
@@ -77,18 +85,34 @@ def build_parser() -> argparse.ArgumentParser:
         "classify", parents=[models_dir, device], help="classify files and folders", description="Classify images."
     )
     classify.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (walked recursively)")
-    classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name, display name or .onnx path "
-                          "(default: the EfficientNet-Lite0 transfer model, else the most accurate model found)")
+    classify.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        help="model name, display name or .onnx path "
+        "(default: the EfficientNet-Lite0 transfer model, else the most accurate model found)",
+    )
     classify.add_argument("--top-k", type=_positive, default=3, metavar="K", help="best K labels per image (default 3)")
     classify.add_argument("--batch-size", type=_positive, default=64, metavar="N", help="images per inference batch")
-    classify.add_argument("--fit", choices=FIT_MODES, default=DEFAULT_FIT,
-                          help=f"how non-square images become the model's size (default {DEFAULT_FIT})")
-    classify.add_argument("--unsure-threshold", type=_probability, default=DEFAULT_UNSURE_THRESHOLD, metavar="P",
-                          help=f"flag results whose top probability is below P (default {DEFAULT_UNSURE_THRESHOLD})")
+    classify.add_argument(
+        "--fit",
+        choices=FIT_MODES,
+        default=DEFAULT_FIT,
+        help=f"how non-square images become the model's size (default {DEFAULT_FIT})",
+    )
+    classify.add_argument(
+        "--unsure-threshold",
+        type=_probability,
+        default=DEFAULT_UNSURE_THRESHOLD,
+        metavar="P",
+        help=f"flag results whose top probability is below P (default {DEFAULT_UNSURE_THRESHOLD})",
+    )
     classify.add_argument("--no-recursive", action="store_true", help="do not descend into sub-folders")
-    classify.add_argument("--no-scope-check", action="store_true",
-                          help="do not check whether a photo shows one of the model's classes at all (the ImageNet "
-                          "scope check of the CIFAR-10 models, the novelty check of taught models)")
+    classify.add_argument(
+        "--no-scope-check",
+        action="store_true",
+        help="do not check whether a photo shows one of the model's classes at all (the ImageNet "
+        "scope check of the CIFAR-10 models, the novelty check of taught models)",
+    )
     output = classify.add_mutually_exclusive_group()
     output.add_argument("--csv", type=Path, metavar="OUT", help="write results to a CSV file")
     output.add_argument("--json", type=Path, metavar="OUT", help="write results to a JSON file")
@@ -137,8 +161,11 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
         accuracy = f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "n/a"
         height, width = info.input_size
         marks = "".join(f"  ({mark})" for mark in _model_marks(info, registry, default))
-        print(f"{shown(info.display_name)}  [{shown(info.name)}]  accuracy {accuracy}  input {height}x{width}  "
-              f"{info.num_classes} labels{marks}  {shown(str(info.path))}", file=out)
+        print(
+            f"{shown(info.display_name)}  [{shown(info.name)}]  accuracy {accuracy}  input {height}x{width}  "
+            f"{info.num_classes} labels{marks}  {shown(str(info.path))}",
+            file=out,
+        )
     for path, reason in registry.refused:
         print(f"refused {shown(str(path))}: {shown(reason)}", file=out)
     if not registry.models:
@@ -207,7 +234,9 @@ def _print_row(prediction, out: TextIO, outside: str = "out of scope") -> None: 
     elif prediction.ok:
         flag = "?" if prediction.unsure else " "
         label = escape_for_terminal(prediction.label)
-        print(f"{label:<12}{flag} {prediction.probability:7.2%}  {escape_for_terminal(prediction.path or '')}", file=out)
+        print(
+            f"{label:<12}{flag} {prediction.probability:7.2%}  {escape_for_terminal(prediction.path or '')}", file=out
+        )
     else:
         print(f"error: {escape_for_terminal(prediction.error or '')}", file=sys.stderr)
 
@@ -305,8 +334,11 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     if classifier.report.notice:
         print(f"note: {classifier.report.notice}", file=sys.stderr)
     check = {"scope": "scope check", "novelty": "novelty check"}.get(check_kind(info), "") if scope is not None else ""
-    print(f"model: {escape_for_terminal(info.display_name)} ({escape_for_terminal(info.name)}) on "
-          f"{classifier.report.provider_label}" + (f", with its {check}" if check else ""), file=sys.stderr)
+    print(
+        f"model: {escape_for_terminal(info.display_name)} ({escape_for_terminal(info.name)}) on "
+        f"{classifier.report.provider_label}" + (f", with its {check}" if check else ""),
+        file=sys.stderr,
+    )
     outside = "none of the ten" if check_kind(info) == "scope" else "out of scope"
 
     cancel = threading.Event()
@@ -314,15 +346,26 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
     done = failed = out_of_scope = 0
     broken_pipe = False
     fmt = "csv" if args.csv else "json"
-    sink = (open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt, model=info.name)
-            if destination else nullcontext())
+    sink = (
+        open_result_writer(destination, info.labels, top_k=args.top_k, fmt=fmt, model=info.name)
+        if destination
+        else nullcontext()
+    )
     # An exception inside the with block removes the temporary file; an
     # interrupt is caught inside it, so the rows finished so far are committed.
     try:
         with _signals_cancel(cancel), sink as writer:
-            stream = classify_stream(args.paths, classifier, top_k=args.top_k, batch_size=args.batch_size,
-                                     cancel=cancel, on_progress=progress, fit=args.fit,
-                                     recursive=not args.no_recursive, scope=scope)
+            stream = classify_stream(
+                args.paths,
+                classifier,
+                top_k=args.top_k,
+                batch_size=args.batch_size,
+                cancel=cancel,
+                on_progress=progress,
+                fit=args.fit,
+                recursive=not args.no_recursive,
+                scope=scope,
+            )
             try:
                 for prediction in stream:
                     done += 1
@@ -344,8 +387,11 @@ def cmd_classify(args: argparse.Namespace, out: TextIO) -> int:
                 progress.close()
     except OSError as exc:  # disk full, read-only file system, ... while writing or committing the file
         shown = escape_for_terminal(str(destination))
-        print(f"error: cannot write {shown}: {exc.strerror or exc}; nothing was written and any existing file "
-              "is unchanged", file=sys.stderr)
+        print(
+            f"error: cannot write {shown}: {exc.strerror or exc}; nothing was written and any existing file "
+            "is unchanged",
+            file=sys.stderr,
+        )
         return EXIT_WRITE_FAILED
     if broken_pipe:
         _silence_stdout(out)
@@ -385,10 +431,8 @@ def _exit_without_waiting(code: int) -> None:
     if not any(t.is_alive() for t in others):
         return
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)
 
 
@@ -442,7 +486,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     # The CLI prints the engine's notices itself; the log is for --verbose.
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
+    )
     if args.self_test:
         from desktop_app.selftest import run_self_test
 

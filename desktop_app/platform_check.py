@@ -16,8 +16,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 #: soname -> (Debian/Ubuntu package, Fedora package) for everything the xcb plugin links
 #: outside PySide6 (read with ``ldd`` + ``dpkg -S`` on Debian 12, PySide6 6.x).
@@ -107,7 +107,8 @@ def install_hint(missing: Iterable[str]) -> str:
     unknown = [m for m in missing if m not in PACKAGES]
     lines = [
         "error: the window cannot start: Qt's xcb platform plugin needs system libraries that are missing: "
-        + ", ".join(missing) + ".",
+        + ", ".join(missing)
+        + ".",
     ]
     if debian:
         lines.append(f"  Debian/Ubuntu:  sudo apt-get install {' '.join(debian)}")
@@ -139,6 +140,8 @@ def check_gui_libraries() -> str | None:
     if missing:
         return install_hint(missing)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        return ("error: the window cannot start: no display (DISPLAY is not set). Start it from a desktop "
-                "session, or use the command line: image-classifier classify PATH...")
+        return (
+            "error: the window cannot start: no display (DISPLAY is not set). Start it from a desktop "
+            "session, or use the command line: image-classifier classify PATH..."
+        )
     return None

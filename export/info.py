@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from desktop_app.engine.contract import ModelInfo
 
@@ -32,7 +33,8 @@ def _per_class_table(per_class: Mapping[str, Mapping[str, Any]]) -> list[str]:
     name_width = max([len("class")] + [len(n) for n in per_class])
     lines = [f"  {'class'.ljust(name_width)}  precision  recall     f1  support"]
     for name, scores in per_class.items():
-        def num(key: str) -> str:
+
+        def num(key: str, scores: Mapping[str, Any] = scores) -> str:
             value = scores.get(key)
             return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import onnx
 
@@ -18,7 +19,16 @@ from desktop_app.engine.contract import FORMAT_VERSION, decode_metadata, encode_
 
 #: CIFAR-10 class names in label-index order (STUDY.md).
 CIFAR10_LABELS: tuple[str, ...] = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 
 
@@ -63,9 +73,7 @@ def default_metadata(
 TEST_METRICS = ("test_accuracy", "test_loss", "num_test_images", "per_class", "confusion_matrix", "macro_f1")
 
 
-def mark_reduced(
-    metadata: Mapping[str, Any], method: str, measured: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def mark_reduced(metadata: Mapping[str, Any], method: str, measured: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of ``metadata`` noting the size reduction in ``training.export``.
 
     With ``measured`` (the variant's own test metrics) the test-split metrics

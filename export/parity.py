@@ -9,8 +9,8 @@ within ``TIE_TOLERANCE`` of each other (float noise decides such ties).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -66,9 +66,7 @@ def generated_images(n: int = MIN_IMAGES, size: tuple[int, int] = (32, 32), seed
     return np.concatenate([noise, gradients]).astype(np.float32)
 
 
-def compare_probabilities(
-    expected: np.ndarray, actual: np.ndarray, *, atol: float = DEFAULT_ATOL
-) -> ParityResult:
+def compare_probabilities(expected: np.ndarray, actual: np.ndarray, *, atol: float = DEFAULT_ATOL) -> ParityResult:
     """Compare reference probabilities with another predictor's, image by image."""
     expected = np.asarray(expected, dtype=np.float64)
     actual = np.asarray(actual, dtype=np.float64)

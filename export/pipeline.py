@@ -6,9 +6,10 @@ passes the app's own contract check; the file appears atomically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -106,8 +107,10 @@ def export_model(
                 log("int8: calibrating on generated images; pass --data for real training images")
         proto = set_metadata(reduce_model(proto, reduce, calibration), mark_reduced(metadata, reduce, None))
         agreement = check_parity(onnx_predict, onnx_predictor(proto.SerializeToString()), images)
-        log(f"{reduce} against float32: top-1 agreement {100 * agreement.top1_agreement:.2f}%, "
-            f"max |dp| {agreement.max_abs_diff:.3g}")
+        log(
+            f"{reduce} against float32: top-1 agreement {100 * agreement.top1_agreement:.2f}%, "
+            f"max |dp| {agreement.max_abs_diff:.3g}"
+        )
 
     path = write_onnx_atomically(proto, out)
     size = path.stat().st_size

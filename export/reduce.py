@@ -15,8 +15,8 @@ Both keep the contract metadata of the source file.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import onnx
@@ -106,9 +106,7 @@ def copy_metadata(source: onnx.ModelProto, target: onnx.ModelProto) -> None:
     target.metadata_props.extend(source.metadata_props)
 
 
-def reduce_model(
-    model: onnx.ModelProto, method: str, calibration_images: np.ndarray | None = None
-) -> onnx.ModelProto:
+def reduce_model(model: onnx.ModelProto, method: str, calibration_images: np.ndarray | None = None) -> onnx.ModelProto:
     """Apply ``method`` ("float16" or "int8") to ``model``."""
     if method == "float16":
         return float16_weights(model)

@@ -59,4 +59,3 @@ def reduce_file(
     set_metadata(reduced, mark_reduced(read_metadata(proto), method, measured))
     write_onnx_atomically(reduced, out)
     return compare_variant(source, out, method, images, targets)
-

@@ -17,8 +17,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # desktop_app.platform_check (Qt-free)
 
@@ -29,16 +29,53 @@ EXE_NAME = "image-classifier"
 # "onnx" does not match "onnxruntime").
 FORBIDDEN_PACKAGES = frozenset(
     {
-        "tensorflow", "tensorboard", "keras", "tf_keras", "tf2onnx", "onnx", "torch", "torchvision",
-        "jax", "jaxlib", "matplotlib", "scipy", "pandas", "sklearn", "h5py", "tkinter", "_tkinter",
-        "IPython", "pytest", "_pytest", "training", "export", "tests", "benchmarks",
+        "tensorflow",
+        "tensorboard",
+        "keras",
+        "tf_keras",
+        "tf2onnx",
+        "onnx",
+        "torch",
+        "torchvision",
+        "jax",
+        "jaxlib",
+        "matplotlib",
+        "scipy",
+        "pandas",
+        "sklearn",
+        "h5py",
+        "tkinter",
+        "_tkinter",
+        "IPython",
+        "pytest",
+        "_pytest",
+        "training",
+        "export",
+        "tests",
+        "benchmarks",
     }
 )
 # Qt modules (Python bindings or shared libraries) the app does not use.
 FORBIDDEN_QT = (
-    "WebEngine", "WebChannel", "WebSockets", "3D", "Quick", "Qml", "Multimedia", "Network", "Sql",
-    "Pdf", "Charts", "DataVisualization", "Graphs", "Bluetooth", "Positioning", "Location",
-    "Designer", "UiTools", "Test",
+    "WebEngine",
+    "WebChannel",
+    "WebSockets",
+    "3D",
+    "Quick",
+    "Qml",
+    "Multimedia",
+    "Network",
+    "Sql",
+    "Pdf",
+    "Charts",
+    "DataVisualization",
+    "Graphs",
+    "Bluetooth",
+    "Positioning",
+    "Location",
+    "Designer",
+    "UiTools",
+    "Test",
 )
 _QT_PATTERN = re.compile(r"(?:^|[/._])(?:lib)?Qt6?(" + "|".join(FORBIDDEN_QT) + r")", re.IGNORECASE)
 _NATIVE_PATTERN = re.compile(r"(?:^|/)lib(tensorflow|torch|c10|jax|tf2onnx|onnx_proto|tk|tcl)[\w.-]*\.(so|dylib|dll)")
@@ -51,7 +88,11 @@ def forbidden_hits(names: Iterable[str]) -> list[str]:
         normalised = name.replace("\\", "/")
         parts = re.split(r"[/.]", normalised)
         top = [p for p in parts if p and p != "_internal"][:1]
-        if (top and top[0] in FORBIDDEN_PACKAGES) or _QT_PATTERN.search(normalised) or _NATIVE_PATTERN.search(normalised):
+        if (
+            (top and top[0] in FORBIDDEN_PACKAGES)
+            or _QT_PATTERN.search(normalised)
+            or _NATIVE_PATTERN.search(normalised)
+        ):
             hits.append(name)
     return hits
 
@@ -137,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, help="the one-folder build, e.g. dist/ImageClassifier")
     parser.add_argument("--budget-mb", type=float, default=BUDGET_MB)
-    parser.add_argument("--require-plugin-libraries", action="store_true",
-                        help="fail (not only warn) when a bundled Qt plugin's library is missing (CI)")
+    parser.add_argument(
+        "--require-plugin-libraries",
+        action="store_true",
+        help="fail (not only warn) when a bundled Qt plugin's library is missing (CI)",
+    )
     args = parser.parse_args(argv)
 
     bundle: Path = args.bundle
@@ -165,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.require_plugin_libraries:
             problems += [f"Qt plugin library {line}" for line in report]
         else:
-            print("WARNING: Qt plugins that cannot load here (their libraries are neither bundled nor installed):\n  "
-                  + "\n  ".join(report + hints))
+            print(
+                "WARNING: Qt plugins that cannot load here (their libraries are neither bundled nor installed):\n  "
+                + "\n  ".join(report + hints)
+            )
     for problem in problems:
         print(f"FAIL {problem}")
     if problems:

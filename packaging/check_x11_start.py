@@ -32,13 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
-        print(f"FAIL: {' and '.join(missing)} not installed, so the X11 start cannot be checked "
-              "(Debian: apt-get install xvfb xdotool)", file=sys.stderr)
+        print(
+            f"FAIL: {' and '.join(missing)} not installed, so the X11 start cannot be checked "
+            "(Debian: apt-get install xvfb xdotool)",
+            file=sys.stderr,
+        )
         return 2
     with virtual_display() as display, tempfile.TemporaryDirectory() as config_home:
         try:
-            process, window, seconds = launch_and_wait(args.command, display, timeout=args.timeout,
-                                                       config_home=config_home)
+            process, window, seconds = launch_and_wait(
+                args.command, display, timeout=args.timeout, config_home=config_home
+            )
         except RuntimeError as exc:
             print(f"FAIL: the app did not show its window on the X server {display}: {exc}", file=sys.stderr)
             return 1
@@ -47,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         stop(process)
         log = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if not alive or "Traceback" in log:
-        print(f"FAIL: the window showed, then the app {'printed a traceback' if alive else 'exited'}:\n{log[-3000:]}",
-              file=sys.stderr)
+        print(
+            f"FAIL: the window showed, then the app {'printed a traceback' if alive else 'exited'}:\n{log[-3000:]}",
+            file=sys.stderr,
+        )
         return 1
     print(f"OK: window {window} visible on Xvfb {display} (xcb) after {seconds:.2f} s and up for {args.stay:.0f} s")
     return 0

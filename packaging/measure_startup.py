@@ -45,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"launch {run + 1}: window visible after {elapsed:.2f} s")
     warm = times[1:]
     median = statistics.median(warm)
-    print(f"first launch {times[0]:.2f} s; later launches median {median:.2f} s "
-          f"(min {min(warm):.2f}, max {max(warm):.2f}); budget {args.budget:.1f} s")
+    print(
+        f"first launch {times[0]:.2f} s; later launches median {median:.2f} s "
+        f"(min {min(warm):.2f}, max {max(warm):.2f}); budget {args.budget:.1f} s"
+    )
     return 0 if median <= args.budget else 1
 
 

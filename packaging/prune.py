@@ -14,8 +14,8 @@ The graph logic is pure (``orphaned_libraries``) so it is tested without a build
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePosixPath
-from typing import Callable, Iterable, Mapping
 
 # Plugins (destination path fragments) the app never loads.
 UNUSED_PLUGINS = (

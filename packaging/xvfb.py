@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 WINDOW_NAME = "Image Classifier"  # matched as a regular expression against window titles
 GRAB_SNIPPET = """
@@ -43,12 +43,14 @@ def virtual_display(width: int = 1280, height: int = 800) -> Iterator[str]:
     (here: the readiness probe), and a client connecting during the reset fails.
     """
     require_tools("Xvfb", "xdotool")
-    number = next(n for n in range(99, 199) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
+    number = next(
+        n for n in range(99, 199) if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
+    )
     display = f":{number}"
     server = subprocess.Popen(
         ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "-noreset"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10
@@ -63,7 +65,9 @@ def virtual_display(width: int = 1280, height: int = 800) -> Iterator[str]:
 
 
 def _accepts_clients(display: str) -> bool:
-    probe = subprocess.run(["xdotool", "getdisplaygeometry"], capture_output=True, env=dict(os.environ, DISPLAY=display))
+    probe = subprocess.run(
+        ["xdotool", "getdisplaygeometry"], capture_output=True, env=dict(os.environ, DISPLAY=display)
+    )
     return probe.returncode == 0
 
 
@@ -78,19 +82,23 @@ def find_window(display: str, name: str = WINDOW_NAME) -> int | None:
     """The id of a visible window whose title matches ``name``, if any."""
     result = subprocess.run(
         ["xdotool", "search", "--onlyvisible", "--name", name],
-        capture_output=True, text=True, env=dict(os.environ, DISPLAY=display),
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, DISPLAY=display),
     )
     ids = result.stdout.split()
     return int(ids[0]) if ids else None
 
 
-def launch_and_wait(command: Sequence[str], display: str, *, timeout: float = 30.0,
-                    config_home: str | None = None) -> tuple[subprocess.Popen, int, float]:
+def launch_and_wait(
+    command: Sequence[str], display: str, *, timeout: float = 30.0, config_home: str | None = None
+) -> tuple[subprocess.Popen, int, float]:
     """Start ``command``; return (process, window id, seconds until the window was visible)."""
     config_home = config_home or tempfile.mkdtemp(prefix="image-classifier-config-")
     start = time.monotonic()
-    process = subprocess.Popen(list(command), env=app_environment(display, config_home),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        list(command), env=app_environment(display, config_home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     while True:
         window = find_window(display)
         if window is not None:
@@ -118,7 +126,8 @@ def grab_window(window: int, display: str, out: Path) -> None:
     """Save a PNG of ``window`` using PySide6 on the same display."""
     out.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
-    result = subprocess.run([sys.executable, "-c", GRAB_SNIPPET, str(window), str(out)],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", GRAB_SNIPPET, str(window), str(out)], env=env, capture_output=True, text=True, timeout=60
+    )
     if result.returncode != 0:
         raise RuntimeError(f"window grab failed: {result.stderr[-2000:]}")

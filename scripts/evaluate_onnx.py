@@ -52,16 +52,20 @@ def evaluate_file(path: Path, data: Path, limit: int | None, tolerance: float) -
 
     info = read_model_info(path)
     if is_general_model(info):
-        print(f"{path.name}: a general model ({info.dataset}, {info.num_classes} classes): no CIFAR-10 test accuracy "
-              "to reproduce (scripts/measure_scope.py measures it through the class map)")
+        print(
+            f"{path.name}: a general model ({info.dataset}, {info.num_classes} classes): no CIFAR-10 test accuracy "
+            "to reproduce (scripts/measure_scope.py measures it through the class map)"
+        )
         return True
     start = time.perf_counter()
     images, targets = load_split(data, info.labels, split="test", limit=limit, size=info.input_size)
     metrics = evaluate(path, images, targets)
     seconds = time.perf_counter() - start
     accuracy = 100 * metrics["test_accuracy"]
-    line = (f"{path.name}: accuracy {accuracy:.2f}%  loss {metrics['test_loss']:.4f}  "
-            f"on {metrics['num_test_images']} test images ({seconds:.1f} s)")
+    line = (
+        f"{path.name}: accuracy {accuracy:.2f}%  loss {metrics['test_loss']:.4f}  "
+        f"on {metrics['num_test_images']} test images ({seconds:.1f} s)"
+    )
     if info.test_accuracy is None:
         print(f"{line}; the metadata records no test accuracy")
         return True
@@ -69,8 +73,11 @@ def evaluate_file(path: Path, data: Path, limit: int | None, tolerance: float) -
     diff = accuracy - recorded
     recorded_n = info.metrics.get("num_test_images")
     full = limit is None and recorded_n in (None, metrics["num_test_images"])
-    verdict = ("reproduces it" if abs(diff) <= tolerance else f"DIFFERS by more than {tolerance} points") if full \
+    verdict = (
+        ("reproduces it" if abs(diff) <= tolerance else f"DIFFERS by more than {tolerance} points")
+        if full
         else "not compared (a subset of the test split)"
+    )
     print(f"{line}; metadata {recorded:.2f}% ({diff:+.2f} points): {verdict}")
     return not full or abs(diff) <= tolerance
 
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import export.data  # noqa: F401
     except ModuleNotFoundError as exc:
-        print(f"error: this script needs the training extra (pip install -e \".[training]\"): {exc}", file=sys.stderr)
+        print(f'error: this script needs the training extra (pip install -e ".[training]"): {exc}', file=sys.stderr)
         return 2
     ok = True
     for path in args.files:

@@ -73,8 +73,19 @@ def pack_runs(runs: Path, pack: Path, models: list[str], *, int8_min: int | None
 
 
 def _train_command(name: str, args: argparse.Namespace, budget: float) -> list[str]:
-    command = [sys.executable, "-m", "training", "train", name, "--data", str(args.data),
-               "--out", str(args.runs / name), "--time-budget", f"{budget:.0f}"]
+    command = [
+        sys.executable,
+        "-m",
+        "training",
+        "train",
+        name,
+        "--data",
+        str(args.data),
+        "--out",
+        str(args.runs / name),
+        "--time-budget",
+        f"{budget:.0f}",
+    ]
     if name == "efficientnet_lite0" and args.backbone_weights:
         command += ["--backbone-weights", str(args.backbone_weights)]
     for setting in args.settings:
@@ -98,8 +109,11 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
     load_dataset(args.data, limit=args.limit, seed=0)  # fills the cache the trainers read
     print(f"data ready after {time.monotonic() - started:.0f} s", flush=True)
     budget = deadline - time.monotonic() - START_RESERVE_S - EVALUATE_RESERVE_S
-    env = dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false", PYTHONPATH=os.pathsep.join(
-        filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])))
+    env = dict(
+        os.environ,
+        XLA_PYTHON_CLIENT_PREALLOCATE="false",
+        PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
+    )
     env.pop("JAX_PLATFORMS", None)
     shares = {name: MEMORY_SHARES.get(name, 1.0) for name in args.models}
     processes = {}
@@ -107,8 +121,13 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
         env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{0.85 * shares[name] / sum(shares.values()):.3f}"
         (args.runs / name).mkdir(parents=True, exist_ok=True)
         log = (args.runs / name / "train.log").open("w")
-        processes[name] = (subprocess.Popen(_train_command(name, args, budget), stdout=log,
-                                            stderr=subprocess.STDOUT, env=env, cwd=ROOT), log, time.monotonic())
+        processes[name] = (
+            subprocess.Popen(
+                _train_command(name, args, budget), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+            ),
+            log,
+            time.monotonic(),
+        )
         print(f"started {name} with a fit budget of {budget:.0f} s", flush=True)
     summary: dict[str, dict] = {}
     while processes:
@@ -132,8 +151,10 @@ def train_all(args: argparse.Namespace) -> dict[str, dict]:
                 summary[name].update(
                     test_accuracy=data.get("metrics", {}).get("test_accuracy"),
                     ece_after=data.get("calibration", {}).get("ece_after"),
-                    epochs=training.get("epochs"), best_epoch=training.get("best_epoch"),
-                    fit_s=training.get("duration_s"), stopped_by_budget=training.get("stopped_by_budget"),
+                    epochs=training.get("epochs"),
+                    best_epoch=training.get("best_epoch"),
+                    fit_s=training.get("duration_s"),
+                    stopped_by_budget=training.get("stopped_by_budget"),
                     epoch_s=training.get("epoch_seconds", [])[:4],
                     hardware=training.get("hardware"),
                 )
@@ -152,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--deadline", type=float, default=450.0, help="seconds from start until every run ends")
     parser.add_argument("--grace", type=float, default=30.0, help="seconds past the deadline before a kill")
-    parser.add_argument("--set", action="append", default=[], dest="settings", metavar="MODEL:KEY=VALUE",
-                        help="a recipe override for one model's run, e.g. vgg:mixup_alpha=0.2 (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        dest="settings",
+        metavar="MODEL:KEY=VALUE",
+        help="a recipe override for one model's run, e.g. vgg:mixup_alpha=0.2 (repeatable)",
+    )
     parser.add_argument("--limit", type=int, help="smoke runs: a stratified subset")
     parser.add_argument("--tiny", action="store_true", help="smoke runs: narrow widths")
     parser.add_argument("--full", metavar="MODEL", help="only pack MODEL's weights as float16 (second call)")

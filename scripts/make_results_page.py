@@ -20,8 +20,9 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # runnable as a plain script from anywhere
@@ -71,11 +72,18 @@ def model_section(run_dir: Path, report: dict[str, Any], assets: Path, page: Pat
     if report.get("description"):
         lines += [report["description"], ""]
     if metrics.get("test_accuracy") is not None:
-        lines += [f"Test accuracy {100 * metrics['test_accuracy']:.2f}% on {metrics.get('num_test_images', '?')} "
-                  f"images; {report.get('params', 0):,} parameters; architecture: {report.get('architecture', '—')}.", ""]
+        lines += [
+            f"Test accuracy {100 * metrics['test_accuracy']:.2f}% on {metrics.get('num_test_images', '?')} "
+            f"images; {report.get('params', 0):,} parameters; architecture: {report.get('architecture', '—')}.",
+            "",
+        ]
     if metrics.get("confusion_matrix"):
-        png = plot_confusion(metrics["confusion_matrix"], report["labels"], assets / f"{name}_confusion.png",
-                             title=f"{title}: confusion matrix (test)")
+        png = plot_confusion(
+            metrics["confusion_matrix"],
+            report["labels"],
+            assets / f"{name}_confusion.png",
+            title=f"{title}: confusion matrix (test)",
+        )
         lines += [f"![{title} confusion matrix]({rel(png, page)})", ""]
     history = report.get("history") or {}
     if any(history.values()):
@@ -87,9 +95,19 @@ def model_section(run_dir: Path, report: dict[str, Any], assets: Path, page: Pat
             target = shutil.copyfile(run_dir / candidate, assets / f"{name}_reliability.png")
             lines += [f"![{title} reliability before and after]({rel(Path(target), page)})", ""]
             break
-    facts = {k: training.get(k) for k in ("epochs", "duration_s", "hardware", "backend", "seed",
-                                           "train_images", "val_images") if training.get(k) is not None}
-    lines += ["**Recipe.**", "", "```json", json.dumps({"recipe": training.get("recipe"), **facts}, indent=2), "```", ""]
+    facts = {
+        k: training.get(k)
+        for k in ("epochs", "duration_s", "hardware", "backend", "seed", "train_images", "val_images")
+        if training.get(k) is not None
+    }
+    lines += [
+        "**Recipe.**",
+        "",
+        "```json",
+        json.dumps({"recipe": training.get("recipe"), **facts}, indent=2),
+        "```",
+        "",
+    ]
     return lines
 
 
@@ -132,10 +150,15 @@ def shipped_section(models: Sequence[Any]) -> list[str]:
     """The ONNX files themselves: precision, size and the accuracy recorded in each file's metadata."""
     if not models:
         return []
-    lines = ["## Shipped files", "",
-             "What the app loads: each file's own test accuracy (measured on the 10,000 test images after "
-             "the size reduction, and stored in its metadata) beside the float32 model's.", "",
-             "| File | Model | Stored as | Size | Test accuracy | float32 accuracy |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## Shipped files",
+        "",
+        "What the app loads: each file's own test accuracy (measured on the 10,000 test images after "
+        "the size reduction, and stored in its metadata) beside the float32 model's.",
+        "",
+        "| File | Model | Stored as | Size | Test accuracy | float32 accuracy |",
+        "|---|---|---|---|---|---|",
+    ]
     for info in models:
         own, full = info.test_accuracy, info.float32_test_accuracy
         lines.append(
@@ -158,13 +181,19 @@ def photo_section(models: Sequence[Any], photos_dir: Path, assets: Path, page: P
     if not models:
         return lines + ["Not run: no ONNX models were given (`--models`).", ""]
     sheet = contact_sheet(photos, assets / "real_photos.png")
-    lines += [f"![The real photos]({rel(sheet, page)})", "",
-              "Each cell: the top class and its probability as the app shows it; ✓/✗ against the folder's class; "
-              f"*unsure* when the top probability is under the app's threshold. Photos in `{NOT_CIFAR}` show "
-              "nothing CIFAR-10 knows: any answer is wrong there, and *unsure* is the honest one.", ""]
+    lines += [
+        f"![The real photos]({rel(sheet, page)})",
+        "",
+        "Each cell: the top class and its probability as the app shows it; ✓/✗ against the folder's class; "
+        f"*unsure* when the top probability is under the app's threshold. Photos in `{NOT_CIFAR}` show "
+        "nothing CIFAR-10 knows: any answer is wrong there, and *unsure* is the honest one.",
+        "",
+    ]
     classifiers = [get_classifier(info, Device.CPU) for info in models]
-    lines += ["| Photo | Class | " + " | ".join(info.display_name for info in models) + " |",
-              "|---|---|" + "---|" * len(models)]
+    lines += [
+        "| Photo | Class | " + " | ".join(info.display_name for info in models) + " |",
+        "|---|---|" + "---|" * len(models),
+    ]
     score = {info.display_name: [0, 0, 0, 0] for info in models}  # right, cifar photos, unsure, not-cifar photos
     for photo in photos:
         truth = photo.parent.name
@@ -201,11 +230,19 @@ def build_page(
     tables = comparison_markdown(comparison["models"], comparison["labels"]).splitlines()
     # Reuse the comparison's tables with links from the page's folder and a smaller heading level.
     tables = [line.replace("](", f"]({rel(assets, page)}/") if line.startswith("![") else line for line in tables[1:]]
-    lines = ["# Results", "", *([f"> {note}", ""] if note else []),
-             "Generated by `scripts/make_results_page.py` from the training runs' `report.json` files "
-             "(definitions: [results-format.md](results-format.md)).", "",
-             "## Comparison with the study", *[("#" + line) if line.startswith("## ") else line for line in tables],
-             "", "## Models", ""]
+    lines = [
+        "# Results",
+        "",
+        *([f"> {note}", ""] if note else []),
+        "Generated by `scripts/make_results_page.py` from the training runs' `report.json` files "
+        "(definitions: [results-format.md](results-format.md)).",
+        "",
+        "## Comparison with the study",
+        *[("#" + line) if line.startswith("## ") else line for line in tables],
+        "",
+        "## Models",
+        "",
+    ]
     for run_dir, report in runs:
         lines += model_section(run_dir, report, assets, page)
     lines += shipped_section(models)
@@ -218,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders or report.json files")
     parser.add_argument("--models", nargs="*", default=[], help="ONNX files or folders for the photo predictions")
-    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of real photos by class (default: assets/samples)")
+    parser.add_argument(
+        "--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of real photos by class (default: assets/samples)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results.md", help="the Markdown page to write")
     parser.add_argument("--note", default="", help="a status paragraph shown under the title (Markdown)")
     args = parser.parse_args(argv)

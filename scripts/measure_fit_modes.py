@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -96,9 +96,14 @@ def onnx_runs(paths: Sequence[str]) -> list[tuple[str, Loader, Scorer, Sequence[
     for path in paths:
         info = read_model_info(path)
         classifier = Classifier(info, Device.AUTO)
-        runs.append((f"{info.display_name} ({Path(path).name})",
-                     lambda photo, fit, size=info.input_size: load_image(photo, size, fit=fit),
-                     classifier.predict_arrays, list(info.labels)))
+        runs.append(
+            (
+                f"{info.display_name} ({Path(path).name})",
+                lambda photo, fit, size=info.input_size: load_image(photo, size, fit=fit),
+                classifier.predict_arrays,
+                list(info.labels),
+            )
+        )
     return runs
 
 

@@ -36,9 +36,9 @@ import json
 import sys
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -55,10 +55,10 @@ from desktop_app.engine.scope import (  # noqa: E402
     DEFAULT_SCOPE_THRESHOLD,
     MIN_CHECK_SIDE,
     checkable,
-    image_size,
     default_map,
     find_general_model,
     has_scope_check,
+    image_size,
     mapped_mass,
 )
 from desktop_app.engine.sessions import Device  # noqa: E402
@@ -69,10 +69,27 @@ OUT_FOLDER = "_not-cifar"
 #: Photos that packages ship: (package data folder, file, CIFAR-10 class or None for other things).
 PACKAGE_PHOTOS = [
     ("skimage/data", "chelsea.png", "cat"),
-    *[("skimage/data", f, None) for f in (
-        "astronaut.png", "coffee.png", "rocket.jpg", "camera.png", "hubble_deep_field.jpg", "moon.png",
-        "motorcycle_left.png", "brick.png", "grass.png", "gravel.png", "coins.png", "page.png", "text.png",
-        "ihc.png", "retina.jpg", "clock_motion.png")],
+    *[
+        ("skimage/data", f, None)
+        for f in (
+            "astronaut.png",
+            "coffee.png",
+            "rocket.jpg",
+            "camera.png",
+            "hubble_deep_field.jpg",
+            "moon.png",
+            "motorcycle_left.png",
+            "brick.png",
+            "grass.png",
+            "gravel.png",
+            "coins.png",
+            "page.png",
+            "text.png",
+            "ihc.png",
+            "retina.jpg",
+            "clock_motion.png",
+        )
+    ],
     ("sklearn/datasets/images", "china.jpg", None),
     ("sklearn/datasets/images", "flower.jpg", None),
     ("matplotlib/mpl-data/sample_data", "grace_hopper.jpg", None),
@@ -108,8 +125,11 @@ def package_root(name: str, extra: Path | None) -> Path | None:
 
 def gather_photos(photos: Path, package_photos: Path | None) -> tuple[list[Photo], list[str]]:
     """Labelled photos (folder name = class, ``_not-cifar`` = other things) and the packages missing."""
-    found = [Photo(p, None if p.parent.name == OUT_FOLDER else p.parent.name)
-             for p in sorted(photos.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+    found = [
+        Photo(p, None if p.parent.name == OUT_FOLDER else p.parent.name)
+        for p in sorted(photos.rglob("*"))
+        if p.suffix.lower() in IMAGE_SUFFIXES
+    ]
     missing = []
     for folder, name, label in PACKAGE_PHOTOS:
         root = package_root(folder.split("/")[0], package_photos)
@@ -182,13 +202,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=Path, default=REPO / "assets" / "models")
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
-    parser.add_argument("--package-photos", type=Path,
-                        help="folder with unpacked skimage/data and sklearn/datasets/images")
+    parser.add_argument(
+        "--package-photos", type=Path, help="folder with unpacked skimage/data and sklearn/datasets/images"
+    )
     parser.add_argument("--data", type=Path, default=default_data(), help=data_help("required"))
     parser.add_argument("--limit", type=int, default=0, help="CIFAR-10 test images (0 = all 10,000)")
     parser.add_argument("--json", type=Path, help="write every number here too")
-    parser.add_argument("--small-photos", action="store_true",
-                        help="only measure the photos shrunk to 32..96 px squares (the ground for MIN_CHECK_SIDE)")
+    parser.add_argument(
+        "--small-photos",
+        action="store_true",
+        help="only measure the photos shrunk to 32..96 px squares (the ground for MIN_CHECK_SIDE)",
+    )
     args = parser.parse_args(argv)
     if args.small_photos:
         return small_photos(args)
@@ -210,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not found (install or unpack the package, or pass --package-photos): {', '.join(missing)}")
     inside = [p for p in photos if p.label is not None]
     outside = [p for p in photos if p.label is None]
-    print(f"{len(inside)} CIFAR-class photos, {len(outside)} photos of other things; "
-          f"models: {', '.join(m.name for m in [general, *cifar_models, *derived])}")
+    print(
+        f"{len(inside)} CIFAR-class photos, {len(outside)} photos of other things; "
+        f"models: {', '.join(m.name for m in [general, *cifar_models, *derived])}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="measure-scope-") as tmp:
         test_paths, test_targets = extract_test_split(args.data, Path(tmp))
@@ -227,8 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         trained = {}
         for model in cifar_models:
             print(f"{model.name} ...", flush=True)
-            trained[model.name] = (predict(model, [p.path for p in inside]), predict(model, [p.path for p in outside]),
-                                   predict(model, test_paths))
+            trained[model.name] = (
+                predict(model, [p.path for p in inside]),
+                predict(model, [p.path for p in outside]),
+                predict(model, test_paths),
+            )
 
     mass_in = mapped_mass(general_in, matrix).sum(1)
     mass_out = mapped_mass(general_out, matrix).sum(1)
@@ -241,95 +270,148 @@ def main(argv: list[str] | None = None) -> int:
 
     sweep = []
     for t in THRESHOLDS:
-        forced = {name: float(((probs[2].argmax(1) == test_targets) & (mass_test < t)).mean())
-                  for name, probs in trained.items()}
-        sweep.append({"threshold": t, "photos_wrongly_out": float((mass_in < t).mean()),
-                      "other_photos_caught": float((mass_out < t).mean()),
-                      "cifar_test_wrongly_out_if_checked": float((mass_test < t).mean()),
-                      "other_photos_32px_caught_if_checked": float((mass_out_small < t).mean()),
-                      "accuracy_drop_if_checked": forced})
+        forced = {
+            name: float(((probs[2].argmax(1) == test_targets) & (mass_test < t)).mean())
+            for name, probs in trained.items()
+        }
+        sweep.append(
+            {
+                "threshold": t,
+                "photos_wrongly_out": float((mass_in < t).mean()),
+                "other_photos_caught": float((mass_out < t).mean()),
+                "cifar_test_wrongly_out_if_checked": float((mass_test < t).mean()),
+                "other_photos_32px_caught_if_checked": float((mass_out_small < t).mean()),
+                "accuracy_drop_if_checked": forced,
+            }
+        )
     chosen = choose_threshold(mass_in, mass_out)
 
-    print("\nEvery image checked, whatever its size (the shipped check skips images under "
-          f"{MIN_CHECK_SIDE} px, so the CIFAR-10 columns are what it would do without that rule):")
-    print("\n| threshold | CIFAR-class photos called out | other photos caught | CIFAR-10 test called out "
-          "| other photos at 32x32 caught | largest CIFAR-10 test accuracy drop |")
+    print(
+        "\nEvery image checked, whatever its size (the shipped check skips images under "
+        f"{MIN_CHECK_SIDE} px, so the CIFAR-10 columns are what it would do without that rule):"
+    )
+    print(
+        "\n| threshold | CIFAR-class photos called out | other photos caught | CIFAR-10 test called out "
+        "| other photos at 32x32 caught | largest CIFAR-10 test accuracy drop |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for row in sweep:
         mark = " (chosen)" if row["threshold"] == chosen else ""
-        print(f"| {row['threshold']:.2f}{mark} | {pct(row['photos_wrongly_out'])} | {pct(row['other_photos_caught'])} "
-              f"| {pct(row['cifar_test_wrongly_out_if_checked'])} | {pct(row['other_photos_32px_caught_if_checked'])} "
-              f"| {100 * max(row['accuracy_drop_if_checked'].values(), default=0):.2f} points |")
+        print(
+            f"| {row['threshold']:.2f}{mark} | {pct(row['photos_wrongly_out'])} | {pct(row['other_photos_caught'])} "
+            f"| {pct(row['cifar_test_wrongly_out_if_checked'])} | {pct(row['other_photos_32px_caught_if_checked'])} "
+            f"| {100 * max(row['accuracy_drop_if_checked'].values(), default=0):.2f} points |"
+        )
 
     out_in = checked_in & (mass_in < chosen)
     caught = checked_out & (mass_out < chosen)
     out_test = checked_test & (mass_test < chosen)
     drops = {name: float(((probs[2].argmax(1) == test_targets) & out_test).mean()) for name, probs in trained.items()}
-    shipped = {"threshold": chosen, "min_side": MIN_CHECK_SIDE,
-               "photos_wrongly_out": float(out_in.mean()), "other_photos_caught": float(caught.mean()),
-               "cifar_test_checked": float(checked_test.mean()), "cifar_test_wrongly_out": float(out_test.mean()),
-               "other_photos_32px_caught": 0.0, "accuracy_drop": drops}
-    print(f"\nAs shipped (threshold {chosen}, images under {MIN_CHECK_SIDE} px not checked): CIFAR-class photos called "
-          f"out of scope {out_in.sum()}/{len(inside)} ({pct(out_in.mean())}); other photos caught {caught.sum()}/"
-          f"{len(outside)} ({pct(caught.mean())}); CIFAR-10 test images checked {pct(checked_test.mean())}, called out "
-          f"{pct(out_test.mean())}; CIFAR-10 test accuracy drop per model: "
-          + ", ".join(f"{n} {100 * d:.2f} points" for n, d in drops.items()))
+    shipped = {
+        "threshold": chosen,
+        "min_side": MIN_CHECK_SIDE,
+        "photos_wrongly_out": float(out_in.mean()),
+        "other_photos_caught": float(caught.mean()),
+        "cifar_test_checked": float(checked_test.mean()),
+        "cifar_test_wrongly_out": float(out_test.mean()),
+        "other_photos_32px_caught": 0.0,
+        "accuracy_drop": drops,
+    }
+    print(
+        f"\nAs shipped (threshold {chosen}, images under {MIN_CHECK_SIDE} px not checked): CIFAR-class photos called "
+        f"out of scope {out_in.sum()}/{len(inside)} ({pct(out_in.mean())}); other photos caught {caught.sum()}/"
+        f"{len(outside)} ({pct(caught.mean())}); CIFAR-10 test images checked {pct(checked_test.mean())}, called out "
+        f"{pct(out_test.mean())}; CIFAR-10 test accuracy drop per model: "
+        + ", ".join(f"{n} {100 * d:.2f} points" for n, d in drops.items())
+    )
 
     deer = test_targets == CIFAR10_LABELS.index("deer")
     per_class_out = {c: float((mass_test[test_targets == i] < chosen).mean()) for i, c in enumerate(CIFAR10_LABELS)}
-    print(f"\nthreshold {chosen} if the 32x32 CIFAR-10 test images were checked, called out of scope per class: "
-          + ", ".join(f"{c} {pct(v)}" for c, v in per_class_out.items()))
+    print(
+        f"\nthreshold {chosen} if the 32x32 CIFAR-10 test images were checked, called out of scope per class: "
+        + ", ".join(f"{c} {pct(v)}" for c, v in per_class_out.items())
+    )
     deer_top = mapped_mass(general_test[deer], matrix).argmax(1)
-    print(f"deer test images: mapped mass median {np.median(mass_test[deer]):.2f}; their largest mapped class: "
-          + ", ".join(f"{CIFAR10_LABELS[i]} {pct((deer_top == i).mean())}" for i in np.unique(deer_top)))
+    print(
+        f"deer test images: mapped mass median {np.median(mass_test[deer]):.2f}; their largest mapped class: "
+        + ", ".join(f"{CIFAR10_LABELS[i]} {pct((deer_top == i).mean())}" for i in np.unique(deer_top))
+    )
 
     print("\nPer photo (general model): mapped mass, looks like")
     for photo, mass, probs in [*zip(inside, mass_in, general_in), *zip(outside, mass_out, general_out)]:
         top = int(probs.argmax())
-        print(f"  {photo.label or 'other':9s} {photo.path.name:24s} {mass:.3f} {general.labels[top]} {probs[top]:.2f}"
-              f" {'OUT' if mass < chosen else 'in'}")
+        print(
+            f"  {photo.label or 'other':9s} {photo.path.name:24s} {mass:.3f} {general.labels[top]} {probs[top]:.2f}"
+            f" {'OUT' if mass < chosen else 'in'}"
+        )
 
     # Which model serves real photos best (issue 16, section 4).
     rows = []
     for name, (p_in, p_out, p_test) in trained.items():
         rows.append(model_row(name, p_in, p_out, p_test, truth_in, test_targets, out_in, caught, out_test))
+
     def mapped_top(probs: np.ndarray) -> np.ndarray:
         """The CIFAR-10 class of the general model's top-1 label (-1: none of the ten)."""
         top = probs.argmax(1)
         return np.where(matrix.sum(1)[top] > 0, matrix.argmax(1)[top], -1)
 
-    rows.append({"model": general.name + " (top-1 label through the map)",
-                 "photos_top1": float((mapped_top(general_in) == truth_in).mean()),
-                 "photos_unsure": None, "other_unsure": None,
-                 "other_caught_with_check": float(caught.mean()),
-                 "cifar_test_accuracy": float((mapped_top(general_test) == test_targets).mean()),
-                 "cifar_test_accuracy_with_check": None})
+    rows.append(
+        {
+            "model": general.name + " (top-1 label through the map)",
+            "photos_top1": float((mapped_top(general_in) == truth_in).mean()),
+            "photos_unsure": None,
+            "other_unsure": None,
+            "other_caught_with_check": float(caught.mean()),
+            "cifar_test_accuracy": float((mapped_top(general_test) == test_targets).mean()),
+            "cifar_test_accuracy_with_check": None,
+        }
+    )
     for model in derived:
         d_in, d_out, d_test = (derived_probabilities(p, matrix) for p in (general_in, general_out, general_test))
-        rows.append({"model": model.name, "photos_top1": float((d_in.argmax(1) == truth_in).mean()),
-                     "photos_unsure": float((d_in.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
-                     "other_unsure": float((d_out.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
-                     "other_caught_with_check": float((d_out.argmax(1) == 10).mean()),
-                     "cifar_test_accuracy": float((d_test.argmax(1) == test_targets).mean()),
-                     "cifar_test_accuracy_ten_only": float((d_test[:, :10].argmax(1) == test_targets).mean()),
-                     "cifar_test_accuracy_with_check": None})
-    print(f"\n| model | top-1 on {len(inside)} CIFAR-class photos | unsure on them | {len(outside)} other photos: "
-          "unsure | other photos: unsure or out of scope | CIFAR-10 test accuracy | with the scope check |")
+        rows.append(
+            {
+                "model": model.name,
+                "photos_top1": float((d_in.argmax(1) == truth_in).mean()),
+                "photos_unsure": float((d_in.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
+                "other_unsure": float((d_out.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
+                "other_caught_with_check": float((d_out.argmax(1) == 10).mean()),
+                "cifar_test_accuracy": float((d_test.argmax(1) == test_targets).mean()),
+                "cifar_test_accuracy_ten_only": float((d_test[:, :10].argmax(1) == test_targets).mean()),
+                "cifar_test_accuracy_with_check": None,
+            }
+        )
+    print(
+        f"\n| model | top-1 on {len(inside)} CIFAR-class photos | unsure on them | {len(outside)} other photos: "
+        "unsure | other photos: unsure or out of scope | CIFAR-10 test accuracy | with the scope check |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
+
     def show(value: float | None) -> str:
         return "-" if value is None else pct(value)
 
     for r in rows:
-        print(f"| {r['model']} | {show(r['photos_top1'])} | {show(r['photos_unsure'])} | {show(r['other_unsure'])} "
-              f"| {show(r['other_caught_with_check'])} | {show(r['cifar_test_accuracy'])}"
-              + (f" (ten only: {pct(r['cifar_test_accuracy_ten_only'])})" if "cifar_test_accuracy_ten_only" in r
-                 else "")
-              + f" | {show(r['cifar_test_accuracy_with_check'])} |")
+        print(
+            f"| {r['model']} | {show(r['photos_top1'])} | {show(r['photos_unsure'])} | {show(r['other_unsure'])} "
+            f"| {show(r['other_caught_with_check'])} | {show(r['cifar_test_accuracy'])}"
+            + (f" (ten only: {pct(r['cifar_test_accuracy_ten_only'])})" if "cifar_test_accuracy_ten_only" in r else "")
+            + f" | {show(r['cifar_test_accuracy_with_check'])} |"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"chosen": chosen, "shipped": shipped, "sweep": sweep, "models": rows,
-                                         "per_class_out": per_class_out, "num_test": len(test_paths),
-                                         "photos_in": [str(p.path) for p in inside],
-                                         "photos_out": [str(p.path) for p in outside]}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "chosen": chosen,
+                    "shipped": shipped,
+                    "sweep": sweep,
+                    "models": rows,
+                    "per_class_out": per_class_out,
+                    "num_test": len(test_paths),
+                    "photos_in": [str(p.path) for p in inside],
+                    "photos_out": [str(p.path) for p in outside],
+                },
+                indent=1,
+            )
+        )
     return 0
 
 
@@ -340,14 +422,18 @@ def small_photos(args: argparse.Namespace) -> int:
     matrix = default_map().matrix()
     inside = [p.path for p in photos if p.label is not None]
     outside = [p.path for p in photos if p.label is None]
-    print(f"| side | lowest mass of {len(inside)} CIFAR-class photos | CIFAR-class under {DEFAULT_SCOPE_THRESHOLD} "
-          f"| highest mass of {len(outside)} other photos | other photos under {DEFAULT_SCOPE_THRESHOLD} |")
+    print(
+        f"| side | lowest mass of {len(inside)} CIFAR-class photos | CIFAR-class under {DEFAULT_SCOPE_THRESHOLD} "
+        f"| highest mass of {len(outside)} other photos | other photos under {DEFAULT_SCOPE_THRESHOLD} |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for side in (32, 48, 64, 96):
         mass_in = mapped_mass(predict(general, inside, shrink=side), matrix).sum(1)
         mass_out = mapped_mass(predict(general, outside, shrink=side), matrix).sum(1)
-        print(f"| {side} px | {mass_in.min():.2f} | {(mass_in < DEFAULT_SCOPE_THRESHOLD).sum()} "
-              f"| {mass_out.max():.2f} | {(mass_out < DEFAULT_SCOPE_THRESHOLD).sum()} |")
+        print(
+            f"| {side} px | {mass_in.min():.2f} | {(mass_in < DEFAULT_SCOPE_THRESHOLD).sum()} "
+            f"| {mass_out.max():.2f} | {(mass_out < DEFAULT_SCOPE_THRESHOLD).sum()} |"
+        )
     return 0
 
 
@@ -355,13 +441,16 @@ def model_row(name, p_in, p_out, p_test, truth_in, targets, out_in, caught, out_
     """Top-1 and unsure/out-of-scope shares of one 10-class model (``out_*``: the check's out-of-scope calls)."""
     unsure_out = p_out.max(1) < DEFAULT_UNSURE_THRESHOLD
     right = p_test.argmax(1) == targets
-    return {"model": name, "photos_top1": float((p_in.argmax(1) == truth_in).mean()),
-            "photos_unsure": float((p_in.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
-            "photos_in_scope_and_right": float(((p_in.argmax(1) == truth_in) & ~out_in).mean()),
-            "other_unsure": float(unsure_out.mean()),
-            "other_caught_with_check": float((unsure_out | caught).mean()),
-            "cifar_test_accuracy": float(right.mean()),
-            "cifar_test_accuracy_with_check": float((right & ~out_test).mean())}
+    return {
+        "model": name,
+        "photos_top1": float((p_in.argmax(1) == truth_in).mean()),
+        "photos_unsure": float((p_in.max(1) < DEFAULT_UNSURE_THRESHOLD).mean()),
+        "photos_in_scope_and_right": float(((p_in.argmax(1) == truth_in) & ~out_in).mean()),
+        "other_unsure": float(unsure_out.mean()),
+        "other_caught_with_check": float((unsure_out | caught).mean()),
+        "cifar_test_accuracy": float(right.mean()),
+        "cifar_test_accuracy_with_check": float((right & ~out_test).mean()),
+    }
 
 
 if __name__ == "__main__":

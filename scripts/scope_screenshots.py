@@ -36,7 +36,9 @@ def with_scope(prediction, checker):  # noqa: ANN001, ANN201
 def classify(app, window, path: Path):  # noqa: ANN001, ANN201
     window.single.last_prediction = None
     window.open_paths([str(path)])
-    wait_until(app, lambda: window.single.last_prediction is not None and window.single_view.drop_area.image() is not None)
+    wait_until(
+        app, lambda: window.single.last_prediction is not None and window.single_view.drop_area.image() is not None
+    )
     return window.single.last_prediction
 
 
@@ -72,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     settle(app)
     shots["scope_out_of_scope.png"] = args.out / "scope_out_of_scope.png"
     window.grab().save(str(shots["scope_out_of_scope.png"]))
-    print(f"out of scope: {HOT_DOG.name} -> {prediction.label} ({prediction.probability:.1%}); {prediction.scope.reason}")
+    print(
+        f"out of scope: {HOT_DOG.name} -> {prediction.label} ({prediction.probability:.1%}); {prediction.scope.reason}"
+    )
 
     window.state.set_model(general)
     prediction = classify(app, window, GENERAL_PHOTO)

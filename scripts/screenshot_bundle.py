@@ -38,12 +38,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"{executable} not found: run scripts/build_bundle.sh first")
     width, height = args.size.split("x")
     with virtual_display() as display, tempfile.TemporaryDirectory() as config_home:
-        process, window, elapsed = launch_and_wait([str(executable), str(args.image.resolve())], display,
-                                                   config_home=config_home)
+        process, window, elapsed = launch_and_wait(
+            [str(executable), str(args.image.resolve())], display, config_home=config_home
+        )
         try:
             print(f"window visible after {elapsed:.2f} s; waiting {args.settle:.0f} s for the classification")
-            subprocess.run(["xdotool", "windowsize", str(window), width, height],
-                           env=dict(os.environ, DISPLAY=display), check=False)
+            subprocess.run(
+                ["xdotool", "windowsize", str(window), width, height],
+                env=dict(os.environ, DISPLAY=display),
+                check=False,
+            )
             time.sleep(args.settle)
             if process.poll() is not None:
                 sys.exit(f"the app exited with {process.returncode} before the screenshot")

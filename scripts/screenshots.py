@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photo", type=Path, help="photo for the main window (default: a cat from the real photos)")
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
     parser.add_argument("--readme-copy", action="store_true", help="also write docs/screenshot.png (< 150 KB)")
-    parser.add_argument("--docs", action="store_true", help="small copies of every screenshot in docs/ (implies --readme-copy)")
+    parser.add_argument(
+        "--docs", action="store_true", help="small copies of every screenshot in docs/ (implies --readme-copy)"
+    )
     parser.add_argument("--filter-class", default="cat", help="class the batch screenshot is filtered to (default cat)")
     args = parser.parse_args(argv)
 

@@ -52,21 +52,28 @@ def cifar(tarball: Path, dest: Path, train: int, test: int) -> Path:
 def fired(check: NoveltyCheck, paths: list[Path]) -> float:
     flags = []
     for i in range(0, len(paths), 32):
-        batch = np.stack([load_pixels(p, check.input_size) for p in paths[i:i + 32]]).astype(np.float32)
+        batch = np.stack([load_pixels(p, check.input_size) for p in paths[i : i + 32]]).astype(np.float32)
         flags += [not v.in_scope for v in check.check_arrays(batch)]
     return round(float(np.mean(flags)), 4) if flags else float("nan")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True,
-                        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)",
+    )
     parser.add_argument("--others", type=Path, nargs="*", default=[])
     parser.add_argument("--cifar-test", type=int, default=100, help="CIFAR-10 test photos per class")
     args = parser.parse_args()
-    others = sorted(p for d in args.others for p in d.rglob("*")
-                    if p.suffix.lower() in IMAGE_SUFFIXES and "chelsea" not in p.name)
-    not_cifar = sorted(p for p in (args.data / "real-photos" / "_not-cifar").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    others = sorted(
+        p for d in args.others for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and "chelsea" not in p.name
+    )
+    not_cifar = sorted(
+        p for p in (args.data / "real-photos" / "_not-cifar").iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+    )
     report: dict = {"other_images": len(others)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -77,7 +84,10 @@ def main() -> int:
         five = tmp_path / "five"
         for cls in CIFAR[:5]:
             shutil.copytree(data / "train" / cls, five / cls)
-        for name, folder, taught in (("real_bird_cat_dog", real, ("bird", "cat", "dog")), ("cifar_5_classes_50_each", five, CIFAR[:5])):
+        for name, folder, taught in (
+            ("real_bird_cat_dog", real, ("bird", "cat", "dog")),
+            ("cifar_5_classes_50_each", five, CIFAR[:5]),
+        ):
             result = teach(folder, tmp_path / f"{name}.onnx", backbone=general_model_path())
             check = NoveltyCheck(result.path)
             test = {cls: sorted((data / "test" / cls).glob("*.jpg")) for cls in CIFAR}
@@ -87,7 +97,9 @@ def main() -> int:
                 "not_cifar_flagged": fired(check, not_cifar),
                 "other_images_flagged": fired(check, others),
                 "cifar_test_taught_classes_flagged": fired(check, [p for c in taught for p in test[c]]),
-                "cifar_test_untaught_classes_flagged": fired(check, [p for c in CIFAR if c not in taught for p in test[c]]),
+                "cifar_test_untaught_classes_flagged": fired(
+                    check, [p for c in CIFAR if c not in taught for p in test[c]]
+                ),
                 "thresholds": {"distance": check.model.thresholds.distance, "mass": check.model.thresholds.mass},
             }
     print(json.dumps(report, indent=2))

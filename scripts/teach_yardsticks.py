@@ -74,8 +74,12 @@ def subset(src: Path, dest: Path, classes: tuple[str, ...], shots: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True,
-                        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="folder holding cifar10-jpeg.tar.gz and real-photos/ (the team's data folder)",
+    )
     parser.add_argument("--backbone", type=Path, default=None)
     parser.add_argument("--shots", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--test-limit", type=int, default=None, help="test photos per class (default: all 1,000)")

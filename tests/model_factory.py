@@ -8,8 +8,9 @@ Keyword arguments break the contract on purpose for the refusal tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -128,15 +129,21 @@ def make_endless(path: str | Path, *, trips: int = 10**12, size: tuple[int, int]
     """
     path = Path(path)
     body = helper.make_graph(
-        [helper.make_node("Identity", ["cond"], ["cond_out"]),
-         helper.make_node("Constant", [], ["one"], value=numpy_helper.from_array(np.array(1.0, np.float32))),
-         helper.make_node("Add", ["v", "one"], ["v_out"])],
+        [
+            helper.make_node("Identity", ["cond"], ["cond_out"]),
+            helper.make_node("Constant", [], ["one"], value=numpy_helper.from_array(np.array(1.0, np.float32))),
+            helper.make_node("Add", ["v", "one"], ["v_out"]),
+        ],
         "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v", TensorProto.FLOAT, [])],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [])],
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v", TensorProto.FLOAT, []),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_out", TensorProto.FLOAT, []),
+        ],
     )
     nodes = [
         helper.make_node("ReduceMean", ["image"], ["mean"], axes=[1, 2], keepdims=0),
@@ -151,9 +158,11 @@ def make_endless(path: str | Path, *, trips: int = 10**12, size: tuple[int, int]
         "endless",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *size, 3])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])],
-        [numpy_helper.from_array(np.array(trips, np.int64), "M"),
-         numpy_helper.from_array(np.array(True), "cond0"),
-         numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+        [
+            numpy_helper.from_array(np.array(trips, np.int64), "M"),
+            numpy_helper.from_array(np.array(True), "cond0"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

@@ -44,8 +44,20 @@ def test_classify_to_stdout(images: Path, colour_model: Path, capsys: pytest.Cap
 def test_classify_csv_with_a_bad_file_exits_1(images: Path, colour_model: Path, tmp_path: Path) -> None:
     (images / "broken.jpg").write_text("not an image")
     out = tmp_path / "results.csv"
-    code = cli.main(["classify", str(images), "--models-dir", str(colour_model.parent), "--model", "colours",
-                     "--csv", str(out), "--top-k", "2"])
+    code = cli.main(
+        [
+            "classify",
+            str(images),
+            "--models-dir",
+            str(colour_model.parent),
+            "--model",
+            "colours",
+            "--csv",
+            str(out),
+            "--top-k",
+            "2",
+        ]
+    )
     assert code == 1
     rows = {Path(r["path"]).name: r for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert rows["red.jpg"]["label"] == "red" and rows["blue.png"]["label"] == "blue"
@@ -57,8 +69,12 @@ def test_classify_json_and_cuda_fallback_notice(
     images: Path, colour_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "r.json"
-    assert cli.main(["classify", str(images / "red.jpg"), "--model", str(colour_model), "--json", str(out),
-                     "--device", "cuda"]) == 0
+    assert (
+        cli.main(
+            ["classify", str(images / "red.jpg"), "--model", str(colour_model), "--json", str(out), "--device", "cuda"]
+        )
+        == 0
+    )
     assert json.loads(out.read_text())[0]["label"] == "red"
     assert "note: CUDA was requested but is not available" in capsys.readouterr().err
 
@@ -79,7 +95,9 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_missing_output_folder_is_a_usage_error(images: Path, colour_model: Path, tmp_path: Path) -> None:
-    assert cli.main(["classify", str(images), "--model", str(colour_model), "--csv", str(tmp_path / "no" / "r.csv")]) == 2
+    assert (
+        cli.main(["classify", str(images), "--model", str(colour_model), "--csv", str(tmp_path / "no" / "r.csv")]) == 2
+    )
 
 
 def test_no_model_exits_3(images: Path, no_shipped_models: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,7 +113,9 @@ def test_broken_model_file_exits_3(images: Path, tmp_path: Path, capsys: pytest.
     assert "no 'labels'" in capsys.readouterr().err
 
 
-def test_models_lists_valid_and_refused(tmp_path: Path, no_shipped_models: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_lists_valid_and_refused(
+    tmp_path: Path, no_shipped_models: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_classifier(tmp_path / "m" / "good.onnx")
     make_classifier(tmp_path / "m" / "bad.onnx", output_width=5)
     assert cli.main(["models", "--models-dir", str(tmp_path / "m")]) == 0
@@ -115,7 +135,10 @@ def test_self_test_without_models_fails(no_shipped_models: None, capsys: pytest.
 
 
 def test_self_test_in_a_bundle_layout(
-    tmp_path: Path, repo_root: Path, colour_model: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    repo_root: Path,
+    colour_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     bundle = tmp_path / "bundle"
@@ -150,8 +173,9 @@ def test_headless_imports_stay_light(repo_root: Path) -> None:
 
 
 def test_python_dash_m(repo_root: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "desktop_app", "--version"], cwd=repo_root,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--version"], cwd=repo_root, capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.startswith("image-classifier")
 
 
@@ -173,7 +197,9 @@ def test_interrupt_keeps_finished_rows(
 
     monkeypatch.setattr(ResultWriter, "write", write)
     out = tmp_path / "r.csv"
-    assert cli.main(["classify", str(folder), "--model", str(colour_model), "--batch-size", "8", "--csv", str(out)]) == 130
+    assert (
+        cli.main(["classify", str(folder), "--model", str(colour_model), "--batch-size", "8", "--csv", str(out)]) == 130
+    )
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 9 and all(r["label"] == "green" for r in rows)
     assert "interrupted" in capsys.readouterr().err

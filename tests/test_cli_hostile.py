@@ -29,8 +29,9 @@ def _images(folder: Path, count: int, colour=(255, 0, 0)) -> Path:  # type: igno
 def _start(repo_root: Path, code: str, *args: str) -> subprocess.Popen:
     """``python -c code args`` with the repo importable; stdout and stderr captured."""
     env = {**os.environ, "PYTHONPATH": str(repo_root)}
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
 
 
 RUN_CLI = "import sys; from desktop_app import cli; sys.argv[0] = 'image-classifier'; sys.exit(cli.main())\n"
@@ -87,8 +88,12 @@ def test_formula_names_are_neutralised_in_the_csv(tmp_path: Path, colour_model: 
     for name in ("=1+2.png", "@SUM(A1).png", "+x.png", "-x.png"):
         Image.new("RGB", (8, 8), (0, 255, 0)).save(folder / name)
     out = tmp_path / "o.csv"
-    assert cli.main(["classify", *sorted(str(p) for p in folder.iterdir()), "--model", str(colour_model),
-                     "--csv", str(out)]) == 0
+    assert (
+        cli.main(
+            ["classify", *sorted(str(p) for p in folder.iterdir()), "--model", str(colour_model), "--csv", str(out)]
+        )
+        == 0
+    )
     for row in csv.reader(out.open(encoding="utf-8", newline="")):
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
@@ -136,8 +141,19 @@ def test_a_signal_stops_a_run_with_a_stuck_decode_within_2_s(
     folder = _images(tmp_path / "d", 20)
     Image.new("RGB", (8, 8)).save(folder / "zz_stuck.png")
     out = tmp_path / "o.csv"
-    run = _start(repo_root, STUCK_DECODE, "classify", str(folder), "--model", str(colour_model), "--batch-size", "1",
-                 "--csv", str(out), str(out))
+    run = _start(
+        repo_root,
+        STUCK_DECODE,
+        "classify",
+        str(folder),
+        "--model",
+        str(colour_model),
+        "--batch-size",
+        "1",
+        "--csv",
+        str(out),
+        str(out),
+    )
     try:
         _wait_for(Path(str(out) + ".stuck"))
         time.sleep(0.3)  # the rows before the stuck file are handed out meanwhile

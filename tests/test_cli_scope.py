@@ -16,8 +16,10 @@ SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 NOT_CIFAR = SAMPLES / "_not-cifar"
 CIFAR_CLASS_SAMPLES = [SAMPLES / "bird", SAMPLES / "cat", SAMPLES / "dog"]
 
-pytestmark = pytest.mark.skipif(not (shipped_models_dir() / "efficientnet_lite0_imagenet.onnx").is_file(),
-                                reason="the general model is not in assets/models")
+pytestmark = pytest.mark.skipif(
+    not (shipped_models_dir() / "efficientnet_lite0_imagenet.onnx").is_file(),
+    reason="the general model is not in assets/models",
+)
 
 
 def test_default_settings_call_the_not_cifar_samples_out_of_scope(capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,7 +48,9 @@ def fake_ldd(tmp_path: Path) -> Path:
     folder = tmp_path / "bin"
     folder.mkdir()
     script = folder / "ldd"
-    script.write_text("#!/bin/sh\nprintf '\\tlibxcb.so.1 => /lib/libxcb.so.1 (0x1)\\n\\tlibxcb-icccm.so.4 => not found\\n'\n")
+    script.write_text(
+        "#!/bin/sh\nprintf '\\tlibxcb.so.1 => /lib/libxcb.so.1 (0x1)\\n\\tlibxcb-icccm.so.4 => not found\\n'\n"
+    )
     script.chmod(0o755)
     return folder
 
@@ -76,10 +78,15 @@ def test_check_skipped_for_other_platforms(fake_ldd: Path, monkeypatch: pytest.M
 def test_gui_exits_with_the_message_instead_of_qts_abort(fake_ldd: Path, repo_root: Path) -> None:
     if platform_check.qt_dir() is None or not platform_check.xcb_files(platform_check.qt_dir()):
         pytest.skip("PySide6's xcb plugin is not installed")
-    env = {**os.environ, "PATH": f"{fake_ldd}{os.pathsep}{os.environ['PATH']}", "QT_QPA_PLATFORM": "xcb",
-           "PYTHONPATH": str(repo_root)}
-    result = subprocess.run([sys.executable, "-m", "desktop_app"], env=env, capture_output=True, text=True,
-                            timeout=60, cwd=repo_root)
+    env = {
+        **os.environ,
+        "PATH": f"{fake_ldd}{os.pathsep}{os.environ['PATH']}",
+        "QT_QPA_PLATFORM": "xcb",
+        "PYTHONPATH": str(repo_root),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app"], env=env, capture_output=True, text=True, timeout=60, cwd=repo_root
+    )
     assert result.returncode == EXIT_MISSING_LIBRARIES, result.stderr
     assert "missing: libxcb-icccm.so.4." in result.stderr
     assert "sudo apt-get install libxcb-icccm4" in result.stderr

@@ -163,5 +163,11 @@ def one_hot(y: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 __all__ = [
-    "ArrayBatches", "Cutout", "RandomShift", "augmentation_layers", "one_hot", "steps_per_epoch", "training_wrapper",
+    "ArrayBatches",
+    "Cutout",
+    "RandomShift",
+    "augmentation_layers",
+    "one_hot",
+    "steps_per_epoch",
+    "training_wrapper",
 ]

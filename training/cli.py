@@ -34,11 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--backbone-weights", help="transfer models: a local Keras weights file, or 'imagenet'")
     train.add_argument("--fine-tune-epochs", type=int, help="transfer models: epochs of phase 2 (0 = off)")
     train.add_argument(
-        "--time-budget", type=float, metavar="SECONDS",
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
         help="wall-clock limit of the fit: the schedule decays over it and stops in time (epochs become a maximum)",
     )
     train.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="settings",
         help="override one recipe field, e.g. --set fine_tune_batchnorm=false (repeatable; kept in report.json)",
     )
     train.add_argument("--tiny", action="store_true", help="narrow widths (smoke tests only)")
@@ -88,9 +94,10 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"cifar-train: error: --set {error}", file=sys.stderr)
         return EXIT_USAGE
-    recipe = replace(get_recipe(
-        args.model, epochs=args.epochs, batch_size=args.batch_size, fine_tune_epochs=args.fine_tune_epochs
-    ), **settings)
+    recipe = replace(
+        get_recipe(args.model, epochs=args.epochs, batch_size=args.batch_size, fine_tune_epochs=args.fine_tune_epochs),
+        **settings,
+    )
     if args.backbone_weights and not get_spec(args.model).transfer:
         print(f"cifar-train: error: --backbone-weights: {args.model} is trained from scratch", file=sys.stderr)
         return EXIT_USAGE
@@ -113,7 +120,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     from training.pipeline import run_evaluation
 
     report = run_evaluation(
-        args.target, args.model, data=args.data, limit=args.limit, seed=args.seed, tiny=args.tiny,
+        args.target,
+        args.model,
+        data=args.data,
+        limit=args.limit,
+        seed=args.seed,
+        tiny=args.tiny,
         calibrate=not args.no_calibrate,
     )
     print(f"test accuracy {100 * report['metrics']['test_accuracy']:.2f}%")
@@ -155,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "limit", None) is not None and args.limit < 1:
         print("cifar-train: error: --limit must be a positive number of images", file=sys.stderr)
         return EXIT_USAGE
-    handlers = {"list": lambda a: _list(), "train": _train, "evaluate": _evaluate, "compare": _compare,
-                "jpeg-copy": _jpeg_copy}
+    handlers = {
+        "list": lambda a: _list(),
+        "train": _train,
+        "evaluate": _evaluate,
+        "compare": _compare,
+        "jpeg-copy": _jpeg_copy,
+    }
     from training.data.layout import DatasetLayoutError
     from training.reports import ReportError
 

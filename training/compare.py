@@ -10,8 +10,9 @@ registry (``training.models.get_spec``), the one place that records them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -129,15 +130,27 @@ def comparison_markdown(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]
         ]
         for r in rows
     ]
-    header = ["Model", "Test accuracy", "Study accuracy", "Gain (points)", "Test loss", "Study loss",
-              "Parameters", "Study parameters", "Macro F1", "ECE before → after", "Training time",
-              "Epochs", "Hardware"]
+    header = [
+        "Model",
+        "Test accuracy",
+        "Study accuracy",
+        "Gain (points)",
+        "Test loss",
+        "Study loss",
+        "Parameters",
+        "Study parameters",
+        "Macro F1",
+        "ECE before → after",
+        "Training time",
+        "Epochs",
+        "Hardware",
+    ]
     per_class = [[r["display_name"]] + [_num(r["per_class_f1"].get(label), 3) for label in labels] for r in rows]
     test_images = sorted({r["num_test_images"] for r in rows if r["num_test_images"] is not None})
     lines = [
         "# Model comparison",
         "",
-        f"Our runs beside the numbers reported by {STUDY_NAME}; \"—\" where a number was not reported "
+        f'Our runs beside the numbers reported by {STUDY_NAME}; "—" where a number was not reported '
         f"or not measured. Test images: {', '.join(f'{n:,}' for n in test_images) or '—'} "
         "(the test split is used only for these final numbers, never for model selection). "
         "ECE: expected calibration error, 15 equal-width bins, on the test split, before and after "
@@ -171,13 +184,22 @@ def plot_accuracy_bars(rows: Sequence[Mapping[str, Any]], path: str | Path) -> P
     fig = new_figure(figsize=(max(5.0, 1.6 * len(rows) + 2), 4.2))
     ax = fig.subplots()
     width = 0.38
-    for offset, values, label, colour in ((-width / 2, ours, "ours", "#4C72B0"),
-                                          (width / 2, study, "study", "#C4C4C4")):
+    for offset, values, label, colour in (
+        (-width / 2, ours, "ours", "#4C72B0"),
+        (width / 2, study, "study", "#C4C4C4"),
+    ):
         bars = ax.bar(x + offset, np.nan_to_num(values), width, label=label, color=colour)
         for bar, value in zip(bars, values):
             text = "n/a" if np.isnan(value) else f"{value:.1f}"
-            ax.annotate(text, (bar.get_x() + bar.get_width() / 2, 0 if np.isnan(value) else value),
-                        ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+            ax.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, 0 if np.isnan(value) else value),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
     ax.set_xticks(x, labels=names, rotation=15, ha="right")
     ax.set(ylabel="test accuracy (%)", ylim=(0, 115), title="Test accuracy: ours vs the study")
     ax.set_yticks(range(0, 101, 20))
@@ -188,8 +210,10 @@ def plot_accuracy_bars(rows: Sequence[Mapping[str, Any]], path: str | Path) -> P
 
 def plot_per_class_f1(rows: Sequence[Mapping[str, Any]], labels: Sequence[str], path: str | Path) -> Path:
     """Heatmap of per-class F1, one row per model, one column per class."""
-    values = np.array([[np.nan if r["per_class_f1"].get(lab) is None else r["per_class_f1"][lab] for lab in labels]
-                       for r in rows], dtype=float)
+    values = np.array(
+        [[np.nan if r["per_class_f1"].get(lab) is None else r["per_class_f1"][lab] for lab in labels] for r in rows],
+        dtype=float,
+    )
     fig = new_figure(figsize=(max(5.0, 0.75 * len(labels) + 3), max(2.5, 0.55 * len(rows) + 1.8)))
     ax = fig.subplots()
     # Start the colour scale near the lowest score so that 0.80 and 0.95 look different.
@@ -237,8 +261,9 @@ def compare_runs(
     out.mkdir(parents=True, exist_ok=True)
     comparison = {"study": STUDY_NAME, "labels": labels, "models": rows}
     files = {
-        "json": atomic_write_bytes(out / "comparison.json",
-                                    json.dumps(to_jsonable(comparison), indent=2, allow_nan=False).encode()),
+        "json": atomic_write_bytes(
+            out / "comparison.json", json.dumps(to_jsonable(comparison), indent=2, allow_nan=False).encode()
+        ),
         "markdown": atomic_write_bytes(out / "comparison.md", comparison_markdown(rows, labels).encode()),
         "accuracy_png": plot_accuracy_bars(rows, out / "accuracy.png"),
         "per_class_f1_png": plot_per_class_f1(rows, labels, out / "per_class_f1.png"),

@@ -22,5 +22,4 @@ def default_data() -> Path | None:
 
 def data_help(fallback: str) -> str:
     """The ``--data`` help text, the same in every command."""
-    return (f"CIFAR-10 folder or .tar.gz laid out train|test/<class>/<image> (default: ${DATA_ENV}, "
-            f"else {fallback})")
+    return f"CIFAR-10 folder or .tar.gz laid out train|test/<class>/<image> (default: ${DATA_ENV}, else {fallback})"

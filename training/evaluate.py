@@ -50,9 +50,7 @@ def evaluate_model(model: keras.Model, dataset: Dataset, *, calibrate: bool = Tr
     return Evaluation(metrics, calibration, test_probs, val_probs)
 
 
-def load_trained(
-    name: str, weights: str | Path, *, num_classes: int = 10, tiny: bool = False
-) -> keras.Model:
+def load_trained(name: str, weights: str | Path, *, num_classes: int = 10, tiny: bool = False) -> keras.Model:
     """``build_model(name)`` in float32 with trained weights (``model.weights.h5``) loaded."""
     model = build_model(name, num_classes=num_classes, tiny=tiny)
     model.load_weights(str(weights))

@@ -16,7 +16,8 @@ Conventions (also in ``docs/results-format.md``):
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -32,8 +32,11 @@ def _write_evaluation(out: Path, report: dict[str, Any], evaluation: Evaluation,
     if evaluation.calibration is not None:
         report["calibration"] = evaluation.calibration
         plot_reliability(
-            evaluation.test_probs, dataset.y_test, out / RELIABILITY_PNG,
-            temperature=evaluation.calibration["temperature"], title=f"{title}: test split",
+            evaluation.test_probs,
+            dataset.y_test,
+            out / RELIABILITY_PNG,
+            temperature=evaluation.calibration["temperature"],
+            title=f"{title}: test split",
         )
     else:
         report.pop("calibration", None)
@@ -70,7 +73,13 @@ def run_training(
         + (f"; skipped {len(dataset.skipped)} unreadable" if dataset.skipped else "")
     )
     fit = fit_model(
-        name, dataset, recipe, out, seed=seed, tiny=tiny, backbone_weights=backbone_weights,
+        name,
+        dataset,
+        recipe,
+        out,
+        seed=seed,
+        tiny=tiny,
+        backbone_weights=backbone_weights,
         time_budget_s=time_budget_s,
     )
     model = fit.model

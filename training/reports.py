@@ -12,8 +12,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -187,8 +188,13 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path, *, ti
         if name == "accuracy" and val:
             best = int(np.nanargmax(val))
             ax.axvline(best + 1, color="gray", linestyle=":", linewidth=1)
-            ax.annotate(f"best {100 * val[best]:.2f}%", (best + 1, val[best]), fontsize=8,
-                        textcoords="offset points", xytext=(-40, -14))
+            ax.annotate(
+                f"best {100 * val[best]:.2f}%",
+                (best + 1, val[best]),
+                fontsize=8,
+                textcoords="offset points",
+                xytext=(-40, -14),
+            )
         ax.set(xlabel="epoch", ylabel=name, title=name)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import keras
 
@@ -48,7 +48,7 @@ def hardware_description() -> str:
 
 
 def compute_policy(mixed_precision: bool) -> str:
-    """"mixed_bfloat16" on a GPU when the recipe allows it, else "float32"."""
+    """ "mixed_bfloat16" on a GPU when the recipe allows it, else "float32"."""
     return "mixed_bfloat16" if mixed_precision and accelerator_name() else "float32"
 
 

@@ -36,9 +36,15 @@ PROTOCOL_VERSION = 1001
 
 #: Typed storage classes -> little-endian NumPy dtype of their elements.
 STORAGE_DTYPES: dict[str, str] = {
-    "DoubleStorage": "<f8", "FloatStorage": "<f4", "HalfStorage": "<f2",
-    "LongStorage": "<i8", "IntStorage": "<i4", "ShortStorage": "<i2",
-    "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
+    "DoubleStorage": "<f8",
+    "FloatStorage": "<f4",
+    "HalfStorage": "<f2",
+    "LongStorage": "<i8",
+    "IntStorage": "<i4",
+    "ShortStorage": "<i2",
+    "CharStorage": "i1",
+    "ByteStorage": "u1",
+    "BoolStorage": "?",
 }
 
 
@@ -76,7 +82,7 @@ class _TensorRef:
         _check_view(self.storage.key, data.size, self.offset, self.shape, self.stride)
         item = data.itemsize
         strides = [s * item if d > 1 else 0 for d, s in zip(self.shape, self.stride)]  # unused ones may be huge
-        view = np.lib.stride_tricks.as_strided(data[self.offset:], shape=self.shape, strides=strides, writeable=False)
+        view = np.lib.stride_tricks.as_strided(data[self.offset :], shape=self.shape, strides=strides, writeable=False)
         return np.array(view, order="C")  # a C-ordered copy that owns its memory
 
 
@@ -160,7 +166,8 @@ class _SafeUnpickler(pickle.Unpickler):
         except KeyError:
             raise ForbiddenGlobalError(
                 f"refusing to load global '{module}.{name}': a state dict needs only tensors, "
-                "so the file may be malicious or is not a plain state dict") from None
+                "so the file may be malicious or is not a plain state dict"
+            ) from None
 
     def persistent_load(self, pid: Any) -> _Storage:
         # legacy: ('storage', type, key, location, numel, view_metadata); zip: the first five
@@ -259,8 +266,18 @@ def load_state_dict(path: str | Path) -> dict[str, np.ndarray]:
         raise
     except TorchFileError as exc:
         raise TorchFileError(f"{path.name}: {exc}") from None
-    except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile, struct.error, ValueError, TypeError,
-            AttributeError, IndexError, KeyError, MemoryError) as exc:
+    except (
+        EOFError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        struct.error,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        MemoryError,
+    ) as exc:
         raise TorchFileError(
-            f"{path.name}: not a readable PyTorch state dict (truncated or damaged): "
-            f"{type(exc).__name__}: {exc}") from None
+            f"{path.name}: not a readable PyTorch state dict (truncated or damaged): {type(exc).__name__}: {exc}"
+        ) from None

@@ -77,8 +77,12 @@ def make_optimizer(
 
     ``clipnorm`` clips the global norm of each step's gradients (None: no clipping).
     """
-    common = {"weight_decay": weight_decay, "global_clipnorm": clipnorm, "use_ema": ema_momentum is not None,
-              "ema_momentum": 0.99 if ema_momentum is None else ema_momentum}
+    common = {
+        "weight_decay": weight_decay,
+        "global_clipnorm": clipnorm,
+        "use_ema": ema_momentum is not None,
+        "ema_momentum": 0.99 if ema_momentum is None else ema_momentum,
+    }
     if kind == "sgd":
         opt = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **common)
     elif kind == "adamw":
@@ -128,13 +132,27 @@ def _phases(name: str, recipe: Recipe) -> list[Phase]:
     """The training phases of model ``name`` under ``recipe``, in order."""
     transfer = get_spec(name).transfer
     phases = [
-        Phase("head" if transfer else "train", recipe.epochs, recipe.optimizer, recipe.learning_rate,
-              recipe.weight_decay, None)
+        Phase(
+            "head" if transfer else "train",
+            recipe.epochs,
+            recipe.optimizer,
+            recipe.learning_rate,
+            recipe.weight_decay,
+            None,
+        )
     ]
     if transfer and recipe.fine_tune_epochs > 0:
         decay = recipe.weight_decay if recipe.fine_tune_weight_decay is None else recipe.fine_tune_weight_decay
-        phases.append(Phase("fine-tune", recipe.fine_tune_epochs, recipe.fine_tune_optimizer,
-                            recipe.fine_tune_learning_rate, decay, recipe.fine_tune_clipnorm))
+        phases.append(
+            Phase(
+                "fine-tune",
+                recipe.fine_tune_epochs,
+                recipe.fine_tune_optimizer,
+                recipe.fine_tune_learning_rate,
+                decay,
+                recipe.fine_tune_clipnorm,
+            )
+        )
     return phases
 
 
@@ -208,10 +226,7 @@ def fit_model(
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
         callbacks.append(checkpoint)
         limit = f"at most {epochs} epoch(s) in {budget.budget_s:.0f} s" if budget is not None else f"{epochs} epoch(s)"
-        print(
-            f"[{name}] {phase}: {limit}, {steps} steps of {batches.batch_size}, "
-            f"{kind} peak lr {peak:g}, {policy}"
-        )
+        print(f"[{name}] {phase}: {limit}, {steps} steps of {batches.batch_size}, {kind} peak lr {peak:g}, {policy}")
         fitted = wrapper.fit(batches, epochs=epochs, validation_data=validation, callbacks=callbacks, verbose=verbose)
         for key in HISTORY_KEYS:
             history[key] += [float(v) for v in fitted.history.get(key, [])]

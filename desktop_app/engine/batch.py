@@ -40,17 +40,24 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from desktop_app.engine.classifier import (
-    CANCEL_POLL_S, Classifier, InferenceCancelled, Prediction, SecondOpinion, add_second_opinion, error_prediction,
+    CANCEL_POLL_S,
+    Classifier,
+    InferenceCancelled,
+    Prediction,
+    SecondOpinion,
+    add_second_opinion,
+    error_prediction,
     second_opinion_min_side,
 )
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
@@ -59,7 +66,12 @@ from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
 
 __all__ = [
-    "DecodeSide", "InferenceSide", "Progress", "classify_stream", "iter_image_files", "share_of_batch",
+    "DecodeSide",
+    "InferenceSide",
+    "Progress",
+    "classify_stream",
+    "iter_image_files",
+    "share_of_batch",
     "split_decode_threads",
 ]
 
@@ -71,6 +83,7 @@ DECODE_CHUNK = 8
 DECODE_TASK_S = 0.002
 #: Most decode threads a run may use (the in-flight bound grows with it).
 MAX_DECODE_THREADS = 16
+
 
 class DecodedImage(NamedTuple):
     """One decoded file: uint8 pixels at each requested size, and its (width, height) as decoded."""
@@ -210,8 +223,16 @@ class DecodeSide:
     """
 
     def __init__(
-        self, paths: list[str | Path], sizes: Sequence[tuple[int, int]], *, fit: str, recursive: bool,
-        threads: int, max_threads: int, limit: int, extra_min_side: int = 0,
+        self,
+        paths: list[str | Path],
+        sizes: Sequence[tuple[int, int]],
+        *,
+        fit: str,
+        recursive: bool,
+        threads: int,
+        max_threads: int,
+        limit: int,
+        extra_min_side: int = 0,
     ) -> None:
         self.sizes, self.fit, self.limit, self.extra_min_side = tuple(sizes), fit, limit, extra_min_side
         self.cost = _Cost()
@@ -307,7 +328,12 @@ class InferenceSide:
     """
 
     def __init__(
-        self, classifier: Classifier, batch_size: int, top_k: int, cancel: threading.Event, *,
+        self,
+        classifier: Classifier,
+        batch_size: int,
+        top_k: int,
+        cancel: threading.Event,
+        *,
         scope: SecondOpinion | None = None,
     ) -> None:
         self.classifier, self.top_k, self.cancel, self.scope = classifier, top_k, cancel, scope
@@ -328,8 +354,9 @@ class InferenceSide:
         """Images collected for the next batch."""
         return len(self._arrays)
 
-    def add(self, path: str, pixels: np.ndarray, scope_pixels: np.ndarray | None = None,
-            size: tuple[int, int] | None = None) -> list[Prediction]:
+    def add(
+        self, path: str, pixels: np.ndarray, scope_pixels: np.ndarray | None = None, size: tuple[int, int] | None = None
+    ) -> list[Prediction]:
         """Collect one image (and its pixels for the second opinion, None if it does not look at this one, with
         the file's size); a full batch goes to the model. Returns the rows finished by now."""
         self._paths.append(path)
@@ -368,8 +395,9 @@ class InferenceSide:
         if self._pool is not None:
             self._pool.shutdown(wait=not cancelled, cancel_futures=True)
 
-    def _run(self, names: list[str], batch: np.ndarray, scope: tuple[list, list] | None = None,
-             parallel: bool = False) -> list[Prediction]:
+    def _run(
+        self, names: list[str], batch: np.ndarray, scope: tuple[list, list] | None = None, parallel: bool = False
+    ) -> list[Prediction]:
         # On the CPU every run executes on this thread (side by side: one-thread sessions; alone: one
         # intra-op thread), so this thread's CPU time is the model's (and the second opinion's).
         start = time.thread_time()
@@ -455,8 +483,16 @@ def classify_stream(
     if scope is not None and tuple(scope.input_size) not in sizes:
         sizes.append(tuple(scope.input_size))  # decode once, resize per model
     scope_index = sizes.index(tuple(scope.input_size)) if scope is not None else 0
-    decoder = DecodeSide(paths, sizes, fit=fit, recursive=recursive, threads=threads, max_threads=max_threads,
-                         limit=2 * batch_size + max_threads, extra_min_side=second_opinion_min_side(scope))
+    decoder = DecodeSide(
+        paths,
+        sizes,
+        fit=fit,
+        recursive=recursive,
+        threads=threads,
+        max_threads=max_threads,
+        limit=2 * batch_size + max_threads,
+        extra_min_side=second_opinion_min_side(scope),
+    )
     model = InferenceSide(classifier, batch_size, top_k, cancel, scope=scope)
     completed = False
     # A model run stuck in onnxruntime stops on cancel; so does the scope checker's.
@@ -480,8 +516,9 @@ def classify_stream(
                 ready += model.finish()
             elif adaptive and decoder.cost.per_image is not None:
                 # Until the first batch is timed, decoding takes the cores (the model has nothing to do yet).
-                decoder.set_threads(split_decode_threads(decoder.cost.per_image, model.cost.per_image or 0.0,
-                                                         max_threads))
+                decoder.set_threads(
+                    split_decode_threads(decoder.cost.per_image, model.cost.per_image or 0.0, max_threads)
+                )
             yield from tally.hand_out(ready + model.collect(), cancel)
         completed = not cancel.is_set()
     except InferenceCancelled:

@@ -16,18 +16,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import onnxruntime as ort
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
-from desktop_app.engine.verdict import ScopeVerdict
 from desktop_app.engine.sessions import Device, create_session, intra_op_threads
+from desktop_app.engine.verdict import ScopeVerdict
 
 #: Top-1 probability under which a prediction is flagged "unsure". With ten
 #: classes, below 0.5 the model gives the other nine classes together more
@@ -71,7 +72,11 @@ class Prediction:
 
 
 def make_predictions(
-    paths: Sequence[str | None], probabilities: np.ndarray, labels: Sequence[str], *, top_k: int = 3,
+    paths: Sequence[str | None],
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    *,
+    top_k: int = 3,
     threshold: float,
 ) -> list[Prediction]:
     """One :class:`Prediction` per row of an ``(N, C)`` probability array (sorted once for the batch)."""
@@ -106,8 +111,9 @@ class SecondOpinion(Protocol):
     @property
     def input_size(self) -> tuple[int, int]: ...
 
-    def check_arrays(self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None
-                     ) -> list[ScopeVerdict]: ...
+    def check_arrays(
+        self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None
+    ) -> list[ScopeVerdict]: ...
 
 
 def second_opinion_min_side(opinion: SecondOpinion | None) -> int:
@@ -116,8 +122,13 @@ def second_opinion_min_side(opinion: SecondOpinion | None) -> int:
 
 
 def add_second_opinion(
-    rows: Sequence[Prediction], opinion: SecondOpinion, images: Sequence[np.ndarray | None],
-    sizes: Sequence[tuple[int, int] | None], *, parallel: bool = False, cancel: threading.Event | None = None,
+    rows: Sequence[Prediction],
+    opinion: SecondOpinion,
+    images: Sequence[np.ndarray | None],
+    sizes: Sequence[tuple[int, int] | None],
+    *,
+    parallel: bool = False,
+    cancel: threading.Event | None = None,
 ) -> None:
     """Set ``scope`` of each row from ``opinion`` run on the same images (uint8 or float, at its input size).
 
@@ -269,7 +280,12 @@ class Classifier:
         return thread
 
     def predictions(
-        self, paths: Sequence[str | None], batch: np.ndarray, *, top_k: int = 3, parallel: bool = False,
+        self,
+        paths: Sequence[str | None],
+        batch: np.ndarray,
+        *,
+        top_k: int = 3,
+        parallel: bool = False,
         cancel: threading.Event | None = None,
     ) -> list[Prediction]:
         """Classify a decoded batch and pair each row with its path."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 FORMAT_VERSION = "1"
 
@@ -105,7 +106,7 @@ class ModelInfo:
 
     @property
     def stored_as(self) -> str:
-        """"float32", or the size reduction ``export reduce`` recorded ("float16", "int8")."""
+        """ "float32", or the size reduction ``export reduce`` recorded ("float16", "int8")."""
         export = self.training.get("export")
         reduction = export.get("reduction") if isinstance(export, dict) else None
         return reduction if isinstance(reduction, str) and reduction else "float32"
@@ -191,8 +192,9 @@ def _check_metrics(metadata: Mapping[str, Any]) -> list[str]:
     metrics = metadata.get("metrics")
     training = metadata.get("training")
     export = training.get("export") if isinstance(training, dict) else None
-    found = [(f"metrics '{key}'", metrics[key]) for key in FRACTION_METRICS
-             if isinstance(metrics, dict) and key in metrics]
+    found = [
+        (f"metrics '{key}'", metrics[key]) for key in FRACTION_METRICS if isinstance(metrics, dict) and key in metrics
+    ]
     if isinstance(export, dict) and "float32_test_accuracy" in export:
         found.append(("training.export 'float32_test_accuracy'", export["float32_test_accuracy"]))
     for name, value in found:
@@ -228,9 +230,7 @@ def _check_labels(labels: Any, outputs: Sequence[TensorSpec]) -> list[str]:
     return problems
 
 
-def check_contract(
-    inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec], props: Mapping[str, str]
-) -> list[str]:
+def check_contract(inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec], props: Mapping[str, str]) -> list[str]:
     """Return every way a model breaks the contract, in plain words (empty when valid)."""
     metadata, problems = decode_metadata(props)
     problems = _check_input(inputs) + _check_output(outputs) + problems

@@ -80,8 +80,12 @@ def read_derived_info(path: str | Path) -> ModelInfo:
         dataset=doc.get("dataset", base.dataset),
         params=base.params,
         metrics=dict(doc.get("metrics") or {}),
-        training={"model_kind": DERIVED_KIND, "base": doc["base"], "map": doc["map"],
-                  **dict(doc.get("training") or {})},
+        training={
+            "model_kind": DERIVED_KIND,
+            "base": doc["base"],
+            "map": doc["map"],
+            **dict(doc.get("training") or {}),
+        },
     )
 
 
@@ -95,8 +99,9 @@ def derived_probabilities(general: np.ndarray, matrix: np.ndarray) -> np.ndarray
     return with_none_of_the_ten(np.asarray(general, np.float32) @ matrix)
 
 
-def classifier_for(info: ModelInfo, device: Device = Device.AUTO, *,
-                   unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD) -> Classifier:
+def classifier_for(
+    info: ModelInfo, device: Device = Device.AUTO, *, unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD
+) -> Classifier:
     """A new :class:`Classifier` for any model the registry lists (a :class:`DerivedClassifier` for ``.derived``)."""
     cls = DerivedClassifier if is_derived(info) else Classifier
     return cls(info, device, unsure_threshold=unsure_threshold)
@@ -105,8 +110,9 @@ def classifier_for(info: ModelInfo, device: Device = Device.AUTO, *,
 class DerivedClassifier(Classifier):
     """A :class:`Classifier` whose sessions run the base file and whose rows are mapped."""
 
-    def __init__(self, info: ModelInfo, device: Device = Device.AUTO, *,
-                 unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD) -> None:
+    def __init__(
+        self, info: ModelInfo, device: Device = Device.AUTO, *, unsure_threshold: float = DEFAULT_UNSURE_THRESHOLD
+    ) -> None:
         self.base_info = cached_model_info(base_path(info.path))
         super().__init__(self.base_info, device, unsure_threshold=unsure_threshold)  # sessions on the base file
         self.info = info  # labels, name and display name of the derived model; same input as the base

@@ -14,8 +14,9 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -39,8 +40,30 @@ PAD_COLOUR = (128, 128, 128)
 #: are refused: user files are untrusted input.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "ICO", "PPM", "TGA", "JPEG2000", "QOI")
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".webp",
-     ".avif", ".ico", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".jp2", ".j2k", ".qoi"}
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".apng",
+        ".gif",
+        ".bmp",
+        ".dib",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".avif",
+        ".ico",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".pnm",
+        ".tga",
+        ".jp2",
+        ".j2k",
+        ".qoi",
+    }
 )
 #: Image types people will try that Pillow cannot (or we will not) decode.
 _UNSUPPORTED_SUFFIXES = frozenset(
@@ -206,8 +229,9 @@ def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT)
     return ImageOps.pad(image, target, method, color=PAD_COLOUR)
 
 
-def load_pixels(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT,
-                draft_factor: int = 2) -> np.ndarray:
+def load_pixels(
+    source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT, draft_factor: int = 2
+) -> np.ndarray:
     """Decode ``source`` into a uint8 ``(H, W, 3)`` RGB array of the model's size.
 
     ``size`` is the model's (height, width). Raises :class:`ImageLoadError`.
@@ -242,8 +266,9 @@ def load_pixels_at(
         # Several sizes: shrink once, then fit each size from the smaller image.
         image.thumbnail((largest, largest), Image.Resampling.LANCZOS, reducing_gap=3.0)
     wanted = [i == 0 or min(decoded_size) >= extra_min_side for i in range(len(sizes))]
-    return tuple(np.asarray(fit_image(image, size, fit)) if keep else None
-                 for size, keep in zip(sizes, wanted)), decoded_size
+    return tuple(
+        np.asarray(fit_image(image, size, fit)) if keep else None for size, keep in zip(sizes, wanted)
+    ), decoded_size
 
 
 def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:

@@ -126,7 +126,6 @@ def cached_model_info(path: str | Path) -> ModelInfo:
         assert _entries is not None
         merged = {**_load(file), **_entries}  # keep what other processes added meanwhile
         _entries = {k: v for k, v in merged.items() if Path(k).is_file()}  # forget deleted files
-        _entries[key] = {**stamp, "inputs": _specs_to_json(inputs), "outputs": _specs_to_json(outputs),
-                         "props": props}
+        _entries[key] = {**stamp, "inputs": _specs_to_json(inputs), "outputs": _specs_to_json(outputs), "props": props}
         _save(file, _entries)
     return build_model_info(path, inputs, outputs, props)

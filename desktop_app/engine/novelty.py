@@ -1,4 +1,4 @@
-"""""Unlike anything it was taught": the novelty check of a taught model.
+""" ""Unlike anything it was taught": the novelty check of a taught model.
 
 Two signals, each with a threshold set on held-out taught photos (each
 scored against what the other folds taught), and a photo is "unlike
@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
 UNLIKE = "Unlike anything this model was taught"
 
 METADATA_KEY = "novelty"
-METHOD = ("cosine distance of the backbone features to the nearest class centre, or low general-model "
-          "probability on the ImageNet classes the taught photos resemble")
+METHOD = (
+    "cosine distance of the backbone features to the nearest class centre, or low general-model "
+    "probability on the ImageNet classes the taught photos resemble"
+)
 #: Quantiles of the held-out spread used as thresholds (together ~5% of held-out taught photos fire).
 DISTANCE_QUANTILE = 0.975
 MASS_QUANTILE = 0.025
@@ -67,15 +70,16 @@ def distances(features: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np
     return 1.0 - similarity[np.arange(len(similarity)), nearest], nearest
 
 
-def general_profile(probabilities: np.ndarray, top: int = PROFILE_TOP,
-                    neighbours: int = PROFILE_NEIGHBOURS) -> np.ndarray:
+def general_profile(
+    probabilities: np.ndarray, top: int = PROFILE_TOP, neighbours: int = PROFILE_NEIGHBOURS
+) -> np.ndarray:
     """Sorted class indices of the general model that ``(N, C)`` taught photos resemble (see module doc)."""
     probabilities = np.asarray(probabilities, np.float32).reshape(-1, np.shape(probabilities)[-1])
     width = probabilities.shape[1]
-    tops = np.unique(np.argsort(-probabilities, axis=1)[:, :min(top, width)])
+    tops = np.unique(np.argsort(-probabilities, axis=1)[:, : min(top, width)])
     wanted = np.zeros(width, bool)
     for index in tops.tolist():
-        wanted[max(0, index - neighbours): index + neighbours + 1] = True
+        wanted[max(0, index - neighbours) : index + neighbours + 1] = True
     return np.flatnonzero(wanted)
 
 
@@ -92,7 +96,7 @@ class Thresholds:
     mass: float | None  # None: no general-model view (an old file)
 
     @classmethod
-    def from_held_out(cls, distance: np.ndarray, mass: np.ndarray) -> "Thresholds":
+    def from_held_out(cls, distance: np.ndarray, mass: np.ndarray) -> Thresholds:
         return cls(float(np.quantile(distance, DISTANCE_QUANTILE)), float(np.quantile(mass, MASS_QUANTILE)))
 
     def fires(self, distance: np.ndarray, mass: np.ndarray | None) -> np.ndarray:
@@ -103,8 +107,14 @@ class Thresholds:
         return unlike
 
 
-def encode(centres: np.ndarray, thresholds: Thresholds, profile: np.ndarray, feature_width: int,
-           held_distance: np.ndarray, held_mass: np.ndarray) -> str:
+def encode(
+    centres: np.ndarray,
+    thresholds: Thresholds,
+    profile: np.ndarray,
+    feature_width: int,
+    held_distance: np.ndarray,
+    held_mass: np.ndarray,
+) -> str:
     """The ``novelty`` metadata value (JSON text)."""
     payload = {
         "method": METHOD,
@@ -138,7 +148,7 @@ class NoveltyModel:
     profile: np.ndarray | None = None
 
     @classmethod
-    def from_metadata(cls, props: Mapping[str, str], labels: Sequence[str]) -> "NoveltyModel | None":
+    def from_metadata(cls, props: Mapping[str, str], labels: Sequence[str]) -> NoveltyModel | None:
         """None when the model carries no novelty data (not a taught model)."""
         text = props.get(METADATA_KEY)
         if not text:
@@ -151,18 +161,23 @@ class NoveltyModel:
         thresholds = Thresholds(float(data["threshold"]), float(mass) if mass is not None and profile else None)
         return cls(centres, thresholds, tuple(labels), np.array(profile, int) if profile else None)
 
-    def out_of_scope(self, features: np.ndarray,
-                     general_probabilities: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def out_of_scope(
+        self, features: np.ndarray, general_probabilities: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(N,)`` bool "unlike anything taught" and the nearest centre's index, per row of features."""
         dist, nearest = distances(features, self.centres)
-        usable = (general_probabilities is not None and self.profile is not None
-                  and np.shape(general_probabilities)[-1] > int(self.profile.max(initial=0)))
+        usable = (
+            general_probabilities is not None
+            and self.profile is not None
+            and np.shape(general_probabilities)[-1] > int(self.profile.max(initial=0))
+        )
         mass = general_mass(general_probabilities, self.profile) if usable else None
         return self.thresholds.fires(dist, mass), nearest
 
 
-def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: np.ndarray,
-             general_labels: Sequence[str]) -> list[ScopeVerdict]:
+def verdicts(
+    features: np.ndarray, model: NoveltyModel, general_probabilities: np.ndarray, general_labels: Sequence[str]
+) -> list[ScopeVerdict]:
     """One :class:`ScopeVerdict` per image from its backbone features and the general model's probabilities.
 
     ``looks_like`` is the general model's top label when the photo is unlike the
@@ -181,12 +196,12 @@ def verdicts(features: np.ndarray, model: NoveltyModel, general_probabilities: n
     return out
 
 
-def has_novelty_check(info: "ModelInfo") -> bool:
+def has_novelty_check(info: ModelInfo) -> bool:
     """Whether ``info`` is a model taught by this app (its file carries novelty data)."""
     return str(info.training.get("recipe", "")).startswith("teach")
 
 
-def backbone_path(info: "ModelInfo", backbone: str | Path | None = None) -> Path:
+def backbone_path(info: ModelInfo, backbone: str | Path | None = None) -> Path:
     """The general model a taught model was cut from: ``backbone``, else the shipped one, else beside the file."""
     if backbone is not None:
         return Path(backbone)
@@ -206,8 +221,9 @@ class NoveltyCheck:
     :attr:`input_size` and :meth:`check_arrays`.
     """
 
-    def __init__(self, taught: "ModelInfo | str | Path", *, backbone: str | Path | None = None,
-                 device: Any = None) -> None:
+    def __init__(
+        self, taught: ModelInfo | str | Path, *, backbone: str | Path | None = None, device: Any = None
+    ) -> None:
         from desktop_app.engine.contract import ModelInfo, read_model_info
         from desktop_app.engine.sessions import Device, create_session
         from desktop_app.engine.teach_graph import find_feature_tensor, load_model, with_extra_output
@@ -233,7 +249,7 @@ class NoveltyCheck:
         self._size = (int(spec.shape[1]), int(spec.shape[2]))
 
     @classmethod
-    def for_model(cls, info: "ModelInfo", device: Any = None) -> "NoveltyCheck | None":
+    def for_model(cls, info: ModelInfo, device: Any = None) -> NoveltyCheck | None:
         """The check of a taught model; None for other models or when its general model is missing."""
         if not has_novelty_check(info):
             return None
@@ -247,8 +263,9 @@ class NoveltyCheck:
         """(height, width) the images must be decoded at (the general model's, 224x224)."""
         return self._size
 
-    def check_arrays(self, batch: np.ndarray, sizes: Sequence[tuple[int, int] | None] | None = None,
-                     **_: Any) -> list[ScopeVerdict]:
+    def check_arrays(
+        self, batch: np.ndarray, sizes: Sequence[tuple[int, int] | None] | None = None, **_: Any
+    ) -> list[ScopeVerdict]:
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
         ``sizes`` is accepted for the shared interface; every image is checked

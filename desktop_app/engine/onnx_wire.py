@@ -13,6 +13,7 @@ tests check every result with ``onnx.checker`` and onnxruntime.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import numpy as np
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
@@ -73,7 +74,7 @@ class Message:
     fields: list[tuple[int, int, int | bytes]] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, buf: bytes) -> "Message":
+    def parse(cls, buf: bytes) -> Message:
         fields: list[tuple[int, int, int | bytes]] = []
         pos = 0
         while pos < len(buf):
@@ -86,11 +87,11 @@ class Message:
                 size, pos = _varint(buf, pos)
                 if pos + size > len(buf):
                     raise WireError("truncated field")
-                fields.append((number, wire, bytes(buf[pos:pos + size])))
+                fields.append((number, wire, bytes(buf[pos : pos + size])))
                 pos += size
             elif wire in (FIXED64, FIXED32):
                 size = 8 if wire == FIXED64 else 4
-                fields.append((number, wire, bytes(buf[pos:pos + size])))
+                fields.append((number, wire, bytes(buf[pos : pos + size])))
                 pos += size
             else:
                 raise WireError(f"unsupported wire type {wire}")
@@ -136,10 +137,10 @@ class Message:
                     values.append(item)
         return values
 
-    def without(self, *numbers: int) -> "Message":
+    def without(self, *numbers: int) -> Message:
         return Message([f for f in self.fields if f[0] not in numbers])
 
-    def add(self, number: int, value: "int | bytes | str | Message") -> "Message":
+    def add(self, number: int, value: int | bytes | str | Message) -> Message:
         if isinstance(value, Message):
             self.fields.append((number, LENGTH, value.serialize()))
         elif isinstance(value, str):
@@ -163,7 +164,7 @@ class Node:
     raw: bytes
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Node":
+    def parse(cls, raw: bytes) -> Node:
         msg = Message.parse(raw)
         ints: dict[str, int] = {}
         sub: list[str] = []
@@ -218,7 +219,7 @@ class Graph:
     initializers: dict[str, tuple[list[int], bytes]]  # name -> (dims, raw TensorProto)
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Graph":
+    def parse(cls, raw: bytes) -> Graph:
         msg = Message.parse(raw)
         nodes = [Node.parse(n) for n in msg.all(GRAPH_NODE)]  # type: ignore[arg-type]
         inits = {}
@@ -254,7 +255,7 @@ class Model:
     msg: Message
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Model":
+    def parse(cls, raw: bytes) -> Model:
         msg = Message.parse(raw)
         if msg.first(MODEL_GRAPH) is None:
             raise WireError("no graph in the file")
@@ -269,21 +270,20 @@ class Model:
         entries = [Message.parse(e) for e in self.msg.all(MODEL_METADATA)]  # type: ignore[arg-type]
         return {e.text(1): e.text(2) for e in entries}
 
-    def with_graph(self, graph: bytes) -> "Model":
+    def with_graph(self, graph: bytes) -> Model:
         fields = [(n, w, graph if n == MODEL_GRAPH else v) for n, w, v in self.msg.fields]
         return Model(Message(fields))
 
-    def with_metadata(self, metadata: dict[str, str]) -> "Model":
+    def with_metadata(self, metadata: dict[str, str]) -> Model:
         msg = self.msg.without(MODEL_METADATA)
         for key, value in metadata.items():
             msg.add(MODEL_METADATA, Message().add(1, key).add(2, value))
         return Model(msg)
 
-    def with_producer(self, name: str) -> "Model":
+    def with_producer(self, name: str) -> Model:
         msg = self.msg.without(MODEL_PRODUCER)
         msg.fields.insert(0, (MODEL_PRODUCER, LENGTH, name.encode("utf-8")))
         return Model(msg)
 
     def serialize(self) -> bytes:
         return self.msg.serialize()
-

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from desktop_app.engine.contract import ModelContractError, ModelInfo
 

@@ -36,6 +36,7 @@ instead of running it as a formula (:func:`csv_safe`); JSON keeps the text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -44,16 +45,27 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Iterable, Sequence
+from typing import IO
 
 from desktop_app.engine.classifier import Prediction
 
 FORMATS = {".csv": "csv", ".json": "json"}
 #: Columns every row has, in order; the class columns go before ``error``.
-FIXED_COLUMNS = ("path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like", "scope_reason",
-                 "error")
+FIXED_COLUMNS = (
+    "path",
+    "label",
+    "probability",
+    "unsure",
+    "top_k",
+    "model",
+    "in_scope",
+    "looks_like",
+    "scope_reason",
+    "error",
+)
 #: Prefix of every per-class probability column (no fixed column starts with it).
 CLASS_PREFIX = "p_"
 #: Per-class columns only up to this many classes: 1,000 columns are unreadable; ``top_k`` says the rest.
@@ -122,7 +134,11 @@ def _text(value: str | None) -> str | None:
 
 
 def prediction_row(
-    prediction: Prediction, labels: Sequence[str], top_k: int = 3, *, columns: Sequence[str] | None = None,
+    prediction: Prediction,
+    labels: Sequence[str],
+    top_k: int = 3,
+    *,
+    columns: Sequence[str] | None = None,
     model: str | None = None,
 ) -> dict:
     """One result as a flat dict of plain values (column order = key order); JSON's row.
@@ -169,8 +185,11 @@ def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | N
     if not prediction.ok:
         return [prediction.path or "", "", "", "", "", model_cell, "", "", "", *([""] * n_classes), prediction.error]
     scope = prediction.scope
-    scope_cells = ["", "", ""] if scope is None else [
-        "" if scope.in_scope is None else scope.in_scope, scope.looks_like, scope.reason]
+    scope_cells = (
+        ["", "", ""]
+        if scope is None
+        else ["" if scope.in_scope is None else scope.in_scope, scope.looks_like, scope.reason]
+    )
     top = ";".join(f"{label}:{p:.6g}" for label, p in prediction.top_k[:top_k])
     probabilities = prediction.probabilities
     if not n_classes:
@@ -180,8 +199,17 @@ def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | N
     else:
         classes = [_number_text(p) for p in probabilities.tolist()]
     probability = "" if prediction.probability is None else _number_text(prediction.probability)
-    return [prediction.path or "", prediction.label or "", probability, prediction.unsure, top, model_cell, *scope_cells,
-            *classes, ""]
+    return [
+        prediction.path or "",
+        prediction.label or "",
+        probability,
+        prediction.unsure,
+        top,
+        model_cell,
+        *scope_cells,
+        *classes,
+        "",
+    ]
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
@@ -273,7 +301,12 @@ class ResultWriter:
     """
 
     def __init__(
-        self, path: str | Path, labels: Sequence[str], *, top_k: int = 3, fmt: str | None = None,
+        self,
+        path: str | Path,
+        labels: Sequence[str],
+        *,
+        top_k: int = 3,
+        fmt: str | None = None,
         model: str | None = None,
     ) -> None:
         self.path = Path(path)
@@ -290,7 +323,7 @@ class ResultWriter:
         self._csv = None  # csv.writer while writing CSV
         self._class_columns = class_columns(self.labels)
 
-    def __enter__(self) -> "ResultWriter":
+    def __enter__(self) -> ResultWriter:
         self._target = Path(os.path.realpath(self.path))  # a symlink is written through
         folder = self._target.parent
         remove_stale_temporary_files(folder)
@@ -337,10 +370,8 @@ class ResultWriter:
                 os.replace(self._tmp, self._target)
         finally:
             if not self._file.closed:
-                try:
+                with contextlib.suppress(OSError):  # a full disk fails the close too; the temporary file goes below
                     self._file.close()
-                except OSError:
-                    pass  # a full disk fails the close too; the temporary file goes below
             self._file = None
             if self._tmp.exists():
                 self._tmp.unlink()
@@ -354,7 +385,11 @@ def open_result_writer(
 
 
 def write_results(
-    path: str | Path, predictions: Iterable[Prediction], labels: Sequence[str], *, top_k: int = 3,
+    path: str | Path,
+    predictions: Iterable[Prediction],
+    labels: Sequence[str],
+    *,
+    top_k: int = 3,
     model: str | None = None,
 ) -> Path:
     """Write all ``predictions`` (any iterable, consumed lazily) and return the path."""

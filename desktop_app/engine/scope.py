@@ -20,20 +20,29 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
-from desktop_app.engine.verdict import ScopeVerdict, article
+from desktop_app.engine.verdict import ScopeVerdict
 
 MAP_FILE = Path(__file__).with_name("data") / "imagenet_to_cifar10.json"
 NUM_IMAGENET = 1000
 CIFAR10_LABELS: tuple[str, ...] = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 #: Mapped-mass threshold: a photo is in scope when the general model gives the ImageNet
 #: classes of the ten CIFAR-10 classes together at least this probability. Chosen on
@@ -111,7 +120,8 @@ def looks_like(probabilities: np.ndarray, labels: Sequence[str]) -> tuple[list[s
 
 NOT_CHECKED = ScopeVerdict(in_scope=None)
 TOO_SMALL = ScopeVerdict(
-    in_scope=None, note=f"Too small for the check of the ten classes (under {MIN_CHECK_SIDE} pixels)")
+    in_scope=None, note=f"Too small for the check of the ten classes (under {MIN_CHECK_SIDE} pixels)"
+)
 
 
 def checkable(size: tuple[int, int] | None) -> bool:
@@ -120,7 +130,10 @@ def checkable(size: tuple[int, int] | None) -> bool:
 
 
 def verdicts(
-    probabilities: np.ndarray, labels: Sequence[str], matrix: np.ndarray, threshold: float = DEFAULT_SCOPE_THRESHOLD,
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    matrix: np.ndarray,
+    threshold: float = DEFAULT_SCOPE_THRESHOLD,
     sizes: Sequence[tuple[int, int] | None] | None = None,
 ) -> list[ScopeVerdict]:
     """One :class:`ScopeVerdict` per row of ``(N, 1000)`` general-model probabilities.
@@ -160,8 +173,14 @@ class ScopeChecker:
     #: Images whose shorter side is under this are not checked (callers need not decode them at 224x224).
     min_side = MIN_CHECK_SIDE
 
-    def __init__(self, general: ModelInfo, device=None, *, threshold: float = DEFAULT_SCOPE_THRESHOLD,
-                 cifar_map: CifarMap | None = None) -> None:
+    def __init__(
+        self,
+        general: ModelInfo,
+        device=None,
+        *,
+        threshold: float = DEFAULT_SCOPE_THRESHOLD,
+        cifar_map: CifarMap | None = None,
+    ) -> None:
         from desktop_app.engine.classifier import get_classifier
         from desktop_app.engine.sessions import Device
 
@@ -177,8 +196,14 @@ class ScopeChecker:
         """(height, width) the images must be decoded at (224x224)."""
         return self.info.input_size
 
-    def check_arrays(self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None,
-                     parallel: bool = False, cancel=None) -> list[ScopeVerdict]:  # type: ignore[no-untyped-def]
+    def check_arrays(
+        self,
+        batch: np.ndarray,
+        *,
+        sizes: Sequence[tuple[int, int] | None] | None = None,
+        parallel: bool = False,
+        cancel=None,
+    ) -> list[ScopeVerdict]:  # type: ignore[no-untyped-def]
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
         ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`);

@@ -10,10 +10,10 @@ logged and put in :attr:`SessionReport.notice` for the UI and the CLI.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import onnxruntime as ort
 

@@ -128,5 +128,16 @@ def describe(info: ModelInfo) -> str:
     return f"{info.display_name}: {', '.join(info.labels)}{held}"
 
 
-__all__ = ["user_data_dir", "user_models_dir", "file_name_for", "free_model_path", "taught_models", "rename_model", "delete_model",
-           "reteach", "describe", "is_taught", "source_folder"]
+__all__ = [
+    "user_data_dir",
+    "user_models_dir",
+    "file_name_for",
+    "free_model_path",
+    "taught_models",
+    "rename_model",
+    "delete_model",
+    "reteach",
+    "describe",
+    "is_taught",
+    "source_folder",
+]

@@ -23,10 +23,11 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from desktop_app.engine import novelty
 from desktop_app.engine.contract import FORMAT_VERSION, encode_metadata, read_model_info
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
 from desktop_app.engine.registry import shipped_models_dir
-from desktop_app.engine.teach_head import Cancelled, Head, cross_validate, fit_head, fit_temperature, softmax
+from desktop_app.engine.teach_head import Cancelled, cross_validate, fit_head, fit_temperature, softmax
 from desktop_app.engine.walk import is_image_name, iter_image_files
 
 #: The general model whose backbone every taught model reuses.
@@ -137,9 +138,7 @@ def scan_folder(folder: str | Path) -> TeachSet:
         classes.append(ClassPhotos(entry.name, photos))
     if len(classes) < MIN_CLASSES:
         found = ", ".join(c.name for c in classes) or "none"
-        raise TeachError(
-            f"{root} needs at least {MIN_CLASSES} subfolders with images, one per class (found: {found})"
-        )
+        raise TeachError(f"{root} needs at least {MIN_CLASSES} subfolders with images, one per class (found: {found})")
     return TeachSet(root, classes, skipped, warnings)
 
 
@@ -166,16 +165,18 @@ class FeatureExtractor:
 
         self.path = Path(backbone) if backbone is not None else general_model_path()
         if not self.path.is_file():
-            raise TeachError(f"the general model {self.path.name} was not found in {self.path.parent}: "
-                             "teaching reuses its backbone")
+            raise TeachError(
+                f"the general model {self.path.name} was not found in {self.path.parent}: teaching reuses its backbone"
+            )
         try:
             source = load_model(self.path)
             self.backbone = backbone_of(source)
         except BackboneError as exc:
             raise TeachError(f"{self.path.name} cannot serve as a backbone: {exc}") from exc
         self.width = self.backbone.width
-        self._session = ort.InferenceSession(with_extra_output(source, self.backbone.feature), session_options(),
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            with_extra_output(source, self.backbone.feature), session_options(), providers=["CPUExecutionProvider"]
+        )
         spec = self._session.get_inputs()[0]
         self.input_name = spec.name
         self.input_size = (int(spec.shape[1]), int(spec.shape[2]))
@@ -200,8 +201,13 @@ def _decode(path: Path, size: tuple[int, int]) -> np.ndarray | str:
 
 
 def extract_features(
-    paths: list[Path], extractor: FeatureExtractor, *, cancel: threading.Event | None = None,
-    on_photo: Callable[[int], None] | None = None, workers: int = 2, batch_size: int = BATCH_SIZE,
+    paths: list[Path],
+    extractor: FeatureExtractor,
+    *,
+    cancel: threading.Event | None = None,
+    on_photo: Callable[[int], None] | None = None,
+    workers: int = 2,
+    batch_size: int = BATCH_SIZE,
     mirror: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[Path, str]]]:
     """Features of each photo and of its mirror image ``(M, 2, D)``, the general model's probabilities
@@ -309,7 +315,10 @@ def teach(
 
     report("features", 0, len(paths))
     feats, general, kept, bad = extract_features(
-        paths, extractor, cancel=cancel, workers=workers,
+        paths,
+        extractor,
+        cancel=cancel,
+        workers=workers,
         on_photo=lambda done: report("features", done, len(paths)),
     )
     skipped = list(plan.skipped) + bad
@@ -345,29 +354,39 @@ def teach(
     check()
     report("writing", 0, 1)
     metrics = _metrics(y_photo, held_pred, softmax(cv.logits / temperature), label_names, cv.folds)
-    metadata = _metadata(plan, label_names, y_photo, metrics, name, out, extractor, cv, temperature, thresholds,
-                         held_fired)
+    metadata = _metadata(
+        plan, label_names, y_photo, metrics, name, out, extractor, cv, temperature, thresholds, held_fired
+    )
     props = encode_metadata(metadata)
-    props[novelty.METADATA_KEY] = novelty.encode(centres, thresholds, novelty.general_profile(general),
-                                                 extractor.width, held_dist, held_mass)
+    props[novelty.METADATA_KEY] = novelty.encode(
+        centres, thresholds, novelty.general_profile(general), extractor.width, held_dist, held_mass
+    )
     data = with_head(extractor.backbone, head.weights, head.bias, props)
     check()
     path = write_checked(data, Path(out))
     report("writing", 1, 1)
-    misclassified = [(photo_paths[i], label_names[y_photo[i]], label_names[held_pred[i]])
-                     for i in np.flatnonzero(held_pred != y_photo)]
+    misclassified = [
+        (photo_paths[i], label_names[y_photo[i]], label_names[held_pred[i]])
+        for i in np.flatnonzero(held_pred != y_photo)
+    ]
     return TeachResult(
-        path=path, labels=label_names,
+        path=path,
+        labels=label_names,
         counts={n: int(c) for n, c in zip(label_names, np.bincount(y_photo, minlength=classes))},
-        skipped=skipped, warnings=plan.warnings, held_out_accuracy=metrics["test_accuracy"],
+        skipped=skipped,
+        warnings=plan.warnings,
+        held_out_accuracy=metrics["test_accuracy"],
         per_class_recall={n: metrics["per_class"][n]["recall"] for n in label_names},
-        misclassified=misclassified, novelty_held_out_rate=float(held_fired.mean()),
-        metadata=metadata, seconds=time.perf_counter() - start,
+        misclassified=misclassified,
+        novelty_held_out_rate=float(held_fired.mean()),
+        metadata=metadata,
+        seconds=time.perf_counter() - start,
     )
 
 
-def _held_out_scores(feats: np.ndarray, general: np.ndarray, y: np.ndarray, fold: np.ndarray,
-                     classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _held_out_scores(
+    feats: np.ndarray, general: np.ndarray, y: np.ndarray, fold: np.ndarray, classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Each photo's novelty scores against what the other folds taught: centre distance, general-model mass."""
     dist = np.zeros(len(y), np.float32)
     mass = np.zeros(len(y), np.float32)
@@ -397,8 +416,12 @@ def _metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray, labels: list[st
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         f1s.append(f1)
-        per_class[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
-                           "f1": round(float(f1), 4), "support": support}
+        per_class[name] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": support,
+        }
     loss = -float(np.log(probs[np.arange(len(y)), y] + 1e-12).mean())
     return {
         "test_accuracy": round(float((pred == y).mean()), 4),
@@ -408,13 +431,23 @@ def _metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray, labels: list[st
         "confusion_matrix": confusion.tolist(),
         "macro_f1": round(float(np.mean(f1s)), 4),
         "held_out": f"{folds}-fold cross-validation over the taught photos (each scored by a head "
-                    "that never saw it or its mirror image); not a separate test set",
+        "that never saw it or its mirror image); not a separate test set",
     }
 
 
-def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, name: str | None, out: str | Path,
-              extractor: FeatureExtractor, cv: Any, temperature: float, thresholds: novelty.Thresholds,
-              held_fired: np.ndarray) -> dict[str, Any]:
+def _metadata(
+    plan: TeachSet,
+    labels: list[str],
+    y: np.ndarray,
+    metrics: dict,
+    name: str | None,
+    out: str | Path,
+    extractor: FeatureExtractor,
+    cv: Any,
+    temperature: float,
+    thresholds: novelty.Thresholds,
+    held_fired: np.ndarray,
+) -> dict[str, Any]:
     today = _dt.date.today().isoformat()
     photos, k = int(len(y)), len(labels)
     general = _general_name(extractor.path)
@@ -423,7 +456,7 @@ def _metadata(plan: TeachSet, labels: list[str], y: np.ndarray, metrics: dict, n
         "display_name": name or Path(out).stem.replace("_", " "),
         "description": f"taught from {photos} photos in {k} classes on {today}",
         "architecture": f"{general} backbone ({extractor.width} pooled features, unchanged) + "
-                        f"logistic-regression head ({k} classes) + softmax",
+        f"logistic-regression head ({k} classes) + softmax",
         "dataset": f"taught: {plan.folder.name} ({photos} photos)",
         "params": int(extractor.width * k + k),
         "metrics": metrics,

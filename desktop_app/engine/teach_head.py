@@ -11,8 +11,8 @@ same side of every split, so held-out numbers are honest.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Head:
     def logits(self, features: np.ndarray) -> np.ndarray:
         return features @ self.weights + self.bias
 
-    def scaled(self, temperature: float) -> "Head":
+    def scaled(self, temperature: float) -> Head:
         """The same head with its logits divided by ``temperature`` (calibration folded in)."""
         return Head(self.weights / temperature, self.bias / temperature, self.l2)
 
@@ -65,8 +65,15 @@ def fit_head(x: np.ndarray, y: np.ndarray, classes: int, l2: float, *, steps: in
     return fit_path(x, y, classes, (l2,), steps=steps)[0]
 
 
-def fit_path(x: np.ndarray, y: np.ndarray, classes: int, grid: tuple[float, ...], *, steps: int = MAX_STEPS,
-             check: Callable[[], None] | None = None) -> list[Head]:
+def fit_path(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    grid: tuple[float, ...],
+    *,
+    steps: int = MAX_STEPS,
+    check: Callable[[], None] | None = None,
+) -> list[Head]:
     """One head per L2 strength in ``grid`` (in that order), each fit warm-started from the previous one.
 
     With fewer rows than features the descent runs in the rows' span
@@ -94,8 +101,16 @@ def fit_path(x: np.ndarray, y: np.ndarray, classes: int, grid: tuple[float, ...]
     return heads
 
 
-def _descend(data: np.ndarray, y: np.ndarray, classes: int, l2: float, steps: int,
-             init: tuple[np.ndarray, np.ndarray] | None, *, dual: bool) -> tuple[np.ndarray, np.ndarray]:
+def _descend(
+    data: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    l2: float,
+    steps: int,
+    init: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    dual: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Nesterov gradient descent with restarts on the penalised softmax cross-entropy.
 
     ``dual=False``: ``data`` is Z (rows x features), the parameters are W.
@@ -176,8 +191,14 @@ class CrossValidation:
 
 
 def cross_validate(
-    x: np.ndarray, y: np.ndarray, group: np.ndarray, original: np.ndarray, classes: int,
-    *, grid: tuple[float, ...] = L2_GRID, check: Callable[[], None] | None = None,
+    x: np.ndarray,
+    y: np.ndarray,
+    group: np.ndarray,
+    original: np.ndarray,
+    classes: int,
+    *,
+    grid: tuple[float, ...] = L2_GRID,
+    check: Callable[[], None] | None = None,
 ) -> CrossValidation:
     """Choose the L2 strength by k-fold cross-validated log-loss over photos.
 

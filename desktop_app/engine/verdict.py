@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 
 def article(noun: str) -> str:
-    """"a" or "an" for an English noun (good enough for ImageNet's labels)."""
+    """ "a" or "an" for an English noun (good enough for ImageNet's labels)."""
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
@@ -40,4 +40,5 @@ class ScopeVerdict:
         if self.note:
             return self.note
         return f"None of the ten classes: this looks like {article(self.looks_like)} {self.looks_like}" + (
-            f" ({self.looks_like_probability:.0%})" if self.looks_like_probability is not None else "")
+            f" ({self.looks_like_probability:.0%})" if self.looks_like_probability is not None else ""
+        )

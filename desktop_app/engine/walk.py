@@ -13,8 +13,8 @@ with the file count.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from desktop_app.engine.images import IMAGE_SUFFIXES
 

@@ -143,7 +143,9 @@ def create_actions(window: QMainWindow) -> Actions:
         reteach_model=_action(
             window, "Re-&teach with more photos...", None, "Teach the chosen taught model again from its (grown) folder"
         ),
-        delete_model=_action(window, "De&lete taught model...", None, "Delete the chosen taught model (its photos stay)"),
+        delete_model=_action(
+            window, "De&lete taught model...", None, "Delete the chosen taught model (its photos stay)"
+        ),
         correct_image=_action(
             window, "&Correct...", None, "Give this photo its right class; the taught model learns it in the background"
         ),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
@@ -32,9 +33,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def start(
-    paths: Sequence[str] = (), *, device: str | None = None, models_dirs: Sequence[str] = ()
-) -> "MainWindow":
+def start(paths: Sequence[str] = (), *, device: str | None = None, models_dirs: Sequence[str] = ()) -> MainWindow:
     """Create the application and show the main window; ``paths`` open once models are loaded.
 
     ``device`` ("auto" / "cpu" / "cuda") overrides the remembered device for this session;

@@ -7,7 +7,8 @@ Cancel actions to its own handlers.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QPixmap
@@ -45,7 +46,11 @@ from desktop_app.ui.text import plural
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 _STATUS_NAMES = {
-    "all": "All results", "ok": "Confident", "unsure": "Unsure", "out_of_scope": "Out of scope", "errors": "Errors"
+    "all": "All results",
+    "ok": "Confident",
+    "unsure": "Unsure",
+    "out_of_scope": "Out of scope",
+    "errors": "Errors",
 }
 
 
@@ -149,7 +154,12 @@ class BatchView(QWidget):
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Batch results")
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+        for signal in (
+            self.proxy.rowsInserted,
+            self.proxy.rowsRemoved,
+            self.proxy.modelReset,
+            self.proxy.layoutChanged,
+        ):
             signal.connect(self._update_summary)
 
         self.preview = QLabel(self)
@@ -258,7 +268,11 @@ class BatchView(QWidget):
         listed = {self.class_filter.itemData(i) for i in range(1, self.class_filter.count())}
         for label in sorted(labels - listed, key=str.lower):
             at = next(
-                (i for i in range(1, self.class_filter.count()) if self.class_filter.itemData(i).lower() > label.lower()),
+                (
+                    i
+                    for i in range(1, self.class_filter.count())
+                    if self.class_filter.itemData(i).lower() > label.lower()
+                ),
                 self.class_filter.count(),
             )
             self.class_filter.insertItem(at, label, label)

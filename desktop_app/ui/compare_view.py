@@ -8,10 +8,11 @@ own background task, so cards fill in as they finish.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from PySide6.QtCore import QThreadPool, Signal, Qt
+from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,

@@ -12,8 +12,9 @@ them holds this window, which only builds the parts and wires actions.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QDesktopServices, QImage

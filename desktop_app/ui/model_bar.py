@@ -7,7 +7,8 @@ command line shows up here too).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
@@ -106,9 +107,7 @@ class ModelBar(QObject):
     def set_refused(self, refused: Sequence[tuple[Any, str]]) -> None:
         """List refused model files (and why) in the dropdown's tool tip."""
         if refused:
-            self.model_combo.setToolTip(
-                "Refused model files:\n" + "\n".join(f"{p.name}: {why}" for p, why in refused)
-            )
+            self.model_combo.setToolTip("Refused model files:\n" + "\n".join(f"{p.name}: {why}" for p, why in refused))
 
     def _show_model(self, info: Any) -> None:
         index = self.model_combo.findData(str(info.path)) if info is not None else -1

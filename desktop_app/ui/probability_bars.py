@@ -12,12 +12,11 @@ but not to be trusted).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
-
 
 #: Up to this many classes every class gets a bar (in label order); above it, the top ones.
 MAX_ALL_BARS = 12

@@ -110,6 +110,4 @@ class ResultPanel(QWidget):
         if probs is not None:
             self.bars.set_probabilities(labels, list(probs), unsure=prediction.unsure, dimmed=out)
         else:  # only top-k known
-            self.bars.set_probabilities(
-                [k for k, _ in prediction.top_k], [v for _, v in prediction.top_k], dimmed=out
-            )
+            self.bars.set_probabilities([k for k, _ in prediction.top_k], [v for _, v in prediction.top_k], dimmed=out)

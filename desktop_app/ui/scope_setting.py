@@ -8,8 +8,9 @@ setting lives in ``AppState.scope_check`` and is remembered in QSettings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget

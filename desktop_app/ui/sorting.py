@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 #: Folder for unsure results when "Sort into folders" is asked to keep them apart (off by default).
 UNSURE_FOLDER = "_unsure"

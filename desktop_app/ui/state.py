@@ -17,7 +17,8 @@ napari's Qt layer uses). Setters emit only on a real change. New settings
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 

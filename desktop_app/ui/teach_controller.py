@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
@@ -29,7 +30,7 @@ from desktop_app.ui.actions import Actions
 from desktop_app.ui.signals import emit
 from desktop_app.ui.sorting import free_path, safe_folder_name
 from desktop_app.ui.state import AppState
-from desktop_app.ui.workers import Task, _emit
+from desktop_app.ui.workers import Task, emit_if_alive
 
 #: Where a result came from: the image view or the selected batch row.
 SOURCES = ("image", "row")
@@ -131,8 +132,13 @@ class TeachController(QObject):
     def _open_dialog(self, **kwargs: Any) -> None:
         from desktop_app.ui.teach_dialog import TeachDialog
 
-        dialog = TeachDialog(self._parent, models_dir=self.models_dir or user_models_dir(), backbone=self.backbone,
-                             pool=self.pool, **kwargs)
+        dialog = TeachDialog(
+            self._parent,
+            models_dir=self.models_dir or user_models_dir(),
+            backbone=self.backbone,
+            pool=self.pool,
+            **kwargs,
+        )
         dialog.model_taught.connect(lambda path: self._reload(path, also=Path(path).parent))
         self.dialog = dialog
         dialog.open()
@@ -183,8 +189,9 @@ class TeachController(QObject):
         if self._busy_with(info, "Delete taught model"):
             return
         task = Task(delete_model, info.path)
-        task.signals.result.connect(lambda _none: self._reload("") or self.state.show_status(
-            f"Deleted {info.display_name}", 8000))
+        task.signals.result.connect(
+            lambda _none: self._reload("") or self.state.show_status(f"Deleted {info.display_name}", 8000)
+        )
         task.signals.error.connect(lambda msg: self.state.warn("Delete taught model", msg))
         self._run_task(task)
 
@@ -240,8 +247,13 @@ class TeachController(QObject):
         cancel = threading.Event()
         self._running[path] = cancel
         holder: list[Task] = []
-        task = Task(reteach, path, backbone=self.backbone, cancel=cancel,
-                    on_progress=lambda p: _emit(holder[0].signals.progress, p))
+        task = Task(
+            reteach,
+            path,
+            backbone=self.backbone,
+            cancel=cancel,
+            on_progress=lambda p: emit_if_alive(holder[0].signals.progress, p),
+        )
         holder.append(task)
         task.signals.progress.connect(lambda p: self.state.show_status(progress_line(info.display_name, p), 0))
         task.signals.result.connect(lambda result: self._retaught(path, result))
@@ -260,7 +272,9 @@ class TeachController(QObject):
         name = result.metadata.get("display_name", Path(path).stem)
         self.state.show_status(
             f"{name} taught again: right on {result.held_out_accuracy:.0%} of {sum(result.counts.values())} "
-            "held-out photos", 10000)
+            "held-out photos",
+            10000,
+        )
         self._reload(None)  # keeps the chosen model; a re-taught file is read again
         emit(self.retaught, path)
         if path in self._again:

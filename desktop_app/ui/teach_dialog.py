@@ -1,4 +1,4 @@
-""""Teach a new model...": choose a folder of class subfolders, name it, teach, see how it did.
+""" "Teach a new model...": choose a folder of class subfolders, name it, teach, see how it did.
 
 Three steps in one dialog: the classes found (photo counts and a few
 thumbnails each), teaching (progress bar, Cancel) on a ``QThreadPool``
@@ -40,6 +40,7 @@ from desktop_app.engine.taught_models import file_name_for, free_model_path, use
 from desktop_app.engine.teach import TeachError, TeachSet, scan_folder
 from desktop_app.ui.qt_images import read_qimage
 from desktop_app.ui.signals import emit
+from desktop_app.ui.workers import emit_if_alive
 
 THUMBS_PER_CLASS = 4
 THUMB_SIDE = 56
@@ -70,21 +71,20 @@ class TeachWorker(QRunnable):
 
         plan, out, name, backbone = self._args
         try:
-            result = teach(plan, out, name=name, backbone=backbone, cancel=self.cancel_event,
-                           on_progress=lambda p: self._send(self.signals.progress, p))
+            result = teach(
+                plan,
+                out,
+                name=name,
+                backbone=backbone,
+                cancel=self.cancel_event,
+                on_progress=lambda p: emit_if_alive(self.signals.progress, p),
+            )
         except Cancelled:
-            self._send(self.signals.cancelled)
+            emit_if_alive(self.signals.cancelled)
         except Exception as exc:  # noqa: BLE001 - every failure reaches the user as a message
-            self._send(self.signals.failed, str(exc) or type(exc).__name__)
+            emit_if_alive(self.signals.failed, str(exc) or type(exc).__name__)
         else:
-            self._send(self.signals.done, result)
-
-    @staticmethod
-    def _send(signal: Any, *args: Any) -> None:
-        try:
-            emit(signal, *args)
-        except RuntimeError:  # the dialog is gone
-            pass
+            emit_if_alive(self.signals.done, result)
 
 
 def _thumbnail(path: Path, side: int = THUMB_SIDE) -> QPixmap:
@@ -106,9 +106,17 @@ class TeachDialog(QDialog):
 
     model_taught = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, models_dir: Path | None = None,
-                 backbone: Path | None = None, target: Path | None = None, folder: Path | None = None,
-                 name: str = "", pool: QThreadPool | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        models_dir: Path | None = None,
+        backbone: Path | None = None,
+        target: Path | None = None,
+        folder: Path | None = None,
+        name: str = "",
+        pool: QThreadPool | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Re-teach model" if target else "Teach a new model")
         self.models_dir = models_dir or user_models_dir()
@@ -301,12 +309,16 @@ class TeachDialog(QDialog):
             item.setToolTip(str(path))
             self.mistakes.addItem(item)
         count = len(result.misclassified)
-        self.mistakes_label.setText("No held-out photo was mistaken." if not count
-                                    else f"{count} held-out photo(s) it got wrong (class → its answer):")
+        self.mistakes_label.setText(
+            "No held-out photo was mistaken."
+            if not count
+            else f"{count} held-out photo(s) it got wrong (class → its answer):"
+        )
         notes = [f"Saved as {result.path}"]
         if result.skipped:
-            notes.append(f"{len(result.skipped)} file(s) skipped: "
-                         + "; ".join(f"{p.name} ({r})" for p, r in result.skipped[:5]))
+            notes.append(
+                f"{len(result.skipped)} file(s) skipped: " + "; ".join(f"{p.name} ({r})" for p, r in result.skipped[:5])
+            )
         self.notes.setText("\n".join(notes))
         self.pages.setCurrentIndex(2)
         emit(self.model_taught, str(result.path))

@@ -11,9 +11,11 @@ classified before that is kept.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
@@ -30,12 +32,10 @@ class WorkerSignals(QObject):
     finished = Signal()
 
 
-def _emit(signal: Any, *args: Any) -> None:
-    """Emit, unless the receiving side is already gone (the app is shutting down)."""
-    try:
+def emit_if_alive(signal: Any, *args: Any) -> None:
+    """Emit from a worker thread, unless the receiving side is already gone (a closed dialog, app shut down)."""
+    with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
         emit(signal, *args)
-    except RuntimeError:  # "Signal source has been deleted"
-        pass
 
 
 class Task(QRunnable):
@@ -50,11 +50,11 @@ class Task(QRunnable):
         try:
             value = self._fn(*self._args, **self._kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure reaches the user as a message
-            _emit(self.signals.error, str(exc) or type(exc).__name__)
+            emit_if_alive(self.signals.error, str(exc) or type(exc).__name__)
         else:
-            _emit(self.signals.result, value)
+            emit_if_alive(self.signals.result, value)
         finally:
-            _emit(self.signals.finished)
+            emit_if_alive(self.signals.finished)
 
 
 class BatchWorker(QRunnable):
@@ -123,13 +123,13 @@ class BatchWorker(QRunnable):
                     chunk = []
                     last_emit = now
         except Exception as exc:  # noqa: BLE001
-            _emit(self.signals.error, f"The batch stopped: {exc}")
+            emit_if_alive(self.signals.error, f"The batch stopped: {exc}")
         finally:
             self._flush(chunk, latest_progress)
-            _emit(self.signals.finished)
+            emit_if_alive(self.signals.finished)
 
     def _flush(self, chunk: list[Any], latest_progress: list[Any]) -> None:
         if chunk:
-            _emit(self.signals.result, list(chunk))
+            emit_if_alive(self.signals.result, list(chunk))
         if latest_progress:
-            _emit(self.signals.progress, latest_progress[0])
+            emit_if_alive(self.signals.progress, latest_progress[0])

@@ -32,7 +32,12 @@ def test_quick_suite_writes_every_section(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out), "--json", str(numbers)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
 

@@ -151,8 +151,15 @@ def test_bad_batch_size(classifier: Classifier) -> None:
 
 @pytest.mark.parametrize(
     ("cpus", "intra_op", "on_gpu", "expected"),
-    [(2, 2, False, 1), (1, 1, False, 1), (8, 4, False, 4), (6, 4, False, 2), (16, 8, False, 4), (8, 4, True, 4),
-     (2, 2, True, 2)],
+    [
+        (2, 2, False, 1),
+        (1, 1, False, 1),
+        (8, 4, False, 4),
+        (6, 4, False, 2),
+        (16, 8, False, 4),
+        (8, 4, True, 4),
+        (2, 2, True, 2),
+    ],
 )
 def test_decode_threads_use_the_cores_inference_leaves(
     monkeypatch: pytest.MonkeyPatch, cpus: int, intra_op: int, on_gpu: bool, expected: int
@@ -192,8 +199,16 @@ def test_runs_side_by_side_share_the_batch(batch: int, runs: int, share: int) ->
 
 @pytest.mark.parametrize(
     ("decode_ms", "infer_ms", "cpus", "expected"),
-    [(0.1, 1.3, 2, 1), (22.0, 1.3, 2, 2), (0.7, 0.7, 2, 1), (0.7, 0.7, 8, 4), (22.0, 0.7, 16, 16),
-     (0.1, 0.7, 16, 2), (0.0, 0.0, 4, 1), (5.0, 1.0, 1, 1)],
+    [
+        (0.1, 1.3, 2, 1),
+        (22.0, 1.3, 2, 2),
+        (0.7, 0.7, 2, 1),
+        (0.7, 0.7, 8, 4),
+        (22.0, 0.7, 16, 16),
+        (0.1, 0.7, 16, 2),
+        (0.0, 0.0, 4, 1),
+        (5.0, 1.0, 1, 1),
+    ],
 )
 def test_decode_threads_follow_the_costs(decode_ms: float, infer_ms: float, cpus: int, expected: int) -> None:
     # decoding gets its share of the cores: CIFAR-sized JPEGs keep one thread, phone photos get them all
@@ -204,8 +219,9 @@ def test_decode_side_gives_every_size_from_one_decode(tmp_path: Path) -> None:
     photo = tmp_path / "photo.jpg"
     Image.new("RGB", (640, 480), (10, 200, 30)).save(photo, quality=90)
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    decoder = batch_module.DecodeSide([tmp_path], ((32, 32), (224, 224)), fit="crop", recursive=True, threads=1,
-                                      max_threads=1, limit=8)
+    decoder = batch_module.DecodeSide(
+        [tmp_path], ((32, 32), (224, 224)), fit="crop", recursive=True, threads=1, max_threads=1, limit=8
+    )
     try:
         assert decoder.refill() == []
         taken = {}

@@ -87,7 +87,9 @@ def test_unsure_below_threshold() -> None:
     unsure = make_prediction("x", np.array([0.4, 0.35, 0.25]), labels, threshold=DEFAULT_UNSURE_THRESHOLD)
     assert not sure.unsure and unsure.unsure and unsure.label == "a"
     assert make_prediction("x", np.array([0.2, 0.3, 0.5]), labels, top_k=10, threshold=0.5).top_k == [
-        ("c", 0.5), ("b", pytest.approx(0.3)), ("a", pytest.approx(0.2))
+        ("c", 0.5),
+        ("b", pytest.approx(0.3)),
+        ("a", pytest.approx(0.2)),
     ]
 
 
@@ -99,7 +101,11 @@ def test_batch_predictions_match_one_row_at_a_time() -> None:
     for i, prediction in enumerate(batch):
         single = make_prediction(f"p{i}", rows[i], labels, top_k=2, threshold=0.5)
         assert (prediction.path, prediction.label, prediction.probability, prediction.top_k, prediction.unsure) == (
-            single.path, single.label, single.probability, single.top_k, single.unsure
+            single.path,
+            single.label,
+            single.probability,
+            single.top_k,
+            single.unsure,
         )
         assert prediction.label == labels[int(np.argmax(rows[i]))] and len(prediction.top_k) == 2
         assert prediction.probability == float(rows[i].max()) and prediction.unsure == (rows[i].max() < 0.5)

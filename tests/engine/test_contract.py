@@ -35,7 +35,7 @@ def test_a_huge_declared_input_is_refused_with_the_reason(tmp_path: Path) -> Non
     with pytest.raises(ModelContractError, match="100000 x 100000 pixels; at most 4096 x 4096"):
         read_model_info(tmp_path / "huge.onnx")
     registry = ModelRegistry([tmp_path])
-    assert [m.name for m in registry.models] == ["edge"] and 4096 * 4096 == MAX_INPUT_PIXELS
+    assert [m.name for m in registry.models] == ["edge"] and MAX_INPUT_PIXELS == 4096 * 4096
     assert [(p.name, "at most 4096 x 4096" in r) for p, r in registry.refused] == [("huge.onnx", True)]
 
 

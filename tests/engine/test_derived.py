@@ -52,8 +52,9 @@ def test_derived_rows_are_the_general_model_summed_through_the_map() -> None:
     batch = np.random.default_rng(0).uniform(0, 255, (3, 224, 224, 3)).astype(np.float32)
     rows = derived.predict_arrays(batch)
     assert rows.shape == (3, 11) and np.allclose(rows.sum(1), 1, atol=1e-5)
-    np.testing.assert_allclose(rows, derived_probabilities(general.predict_arrays(batch), default_map().matrix()),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        rows, derived_probabilities(general.predict_arrays(batch), default_map().matrix()), atol=1e-6
+    )
     np.testing.assert_allclose(derived.predict_arrays(batch, parallel=True), rows, atol=1e-5)
 
 

@@ -17,8 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -135,9 +135,7 @@ def test_fifo_socket_and_device_are_never_opened(tmp_path: Path) -> None:
     assert isinstance(error, ImageLoadError) and error.reason == "not_a_file"
 
 
-def test_a_fifo_in_a_folder_becomes_an_error_row_and_the_good_file_is_kept(
-    tmp_path: Path, colour_model: Path
-) -> None:
+def test_a_fifo_in_a_folder_becomes_an_error_row_and_the_good_file_is_kept(tmp_path: Path, colour_model: Path) -> None:
     folder = tmp_path / "d"
     folder.mkdir()
     Image.new("RGB", (8, 8), (255, 0, 0)).save(folder / "a.jpg")
@@ -239,7 +237,7 @@ def test_a_read_only_file_system_is_refused_before_the_run(tmpfs) -> None:
 
 
 def test_every_csv_cell_that_starts_a_formula_is_neutralised(tmp_path: Path) -> None:
-    labels = ("=HYPERLINK(\"http://x\")", "+cmd", "-2+3")
+    labels = ('=HYPERLINK("http://x")', "+cmd", "-2+3")
     names = ["/p/=1+2.jpg", "@SUM(A1).jpg", "+x.jpg", "-x.jpg", "\tx.jpg", "\rx.jpg"]
     rows = [_prediction(name, labels) for name in names]
     rows += [error_prediction("=1+2.jpg", "=1+2.jpg: the file is truncated")]
@@ -250,8 +248,8 @@ def test_every_csv_cell_that_starts_a_formula_is_neutralised(tmp_path: Path) -> 
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (cell, row)
     header, first = table[0], table[1]
-    assert "p_=HYPERLINK(\"http://x\")" in header
-    assert first[0] == "/p/=1+2.jpg" and first[1] == "'=HYPERLINK(\"http://x\")" and first[5] == "'=evil"
+    assert 'p_=HYPERLINK("http://x")' in header
+    assert first[0] == "/p/=1+2.jpg" and first[1] == '\'=HYPERLINK("http://x")' and first[5] == "'=evil"
     assert [r[0] for r in table[3:7]] == ["'+x.jpg", "'-x.jpg", "'\tx.jpg", "'\rx.jpg"]
     assert table[-1][-1] == "'=1+2.jpg: the file is truncated"
     data = json.loads(write_results(tmp_path / "r.json", rows, labels).read_text(encoding="utf-8"))
@@ -297,8 +295,18 @@ def test_many_classes_get_top_k_only(tmp_path: Path) -> None:
     row[3] = 0.76
     out = write_results(tmp_path / "r.csv", [make_prediction("/a.jpg", row, labels, threshold=0.5)], labels)
     header, values = list(csv.reader(out.open(encoding="utf-8", newline="")))
-    assert header == ["path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like",
-                      "scope_reason", "error"]
+    assert header == [
+        "path",
+        "label",
+        "probability",
+        "unsure",
+        "top_k",
+        "model",
+        "in_scope",
+        "looks_like",
+        "scope_reason",
+        "error",
+    ]
     assert values[1] == "c3" and values[4].startswith("c3:0.76")
 
 
@@ -325,8 +333,9 @@ def test_16_bit_png_conversion_stays_within_a_few_bytes_per_pixel(tmp_path: Path
         "print((peak() - before) / (3000 * 3000), pixels.mean())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(repo_root)}
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     per_pixel, mean = map(float, done.stdout.split())
     assert 120 < mean < 135  # the whole 16-bit range scaled to 0..255, not clipped to white

@@ -21,7 +21,7 @@ SIZE = (32, 32)
 def test_readable_files_become_float_rgb(awkward_dir: Path, name: str) -> None:
     array = load_image(awkward_dir / name, SIZE)
     assert array.shape == (32, 32, 3) and array.dtype == np.float32
-    assert 0.0 <= array.min() and array.max() <= 255.0
+    assert array.min() >= 0.0 and array.max() <= 255.0
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in EXPECTED.items() if r is not None))
@@ -78,8 +78,10 @@ def test_exif_orientation_is_applied(orientation: int, top: str, bottom: str) ->
 def test_xmp_orientation_of_a_jpeg_without_exif_is_applied() -> None:
     image = Image.new("RGB", (40, 20), (255, 0, 0))
     image.paste((0, 0, 255), (20, 0, 40, 20))
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>')
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+    )
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", xmp=xmp)
     upright = open_image(buffer.getvalue())
@@ -159,6 +161,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path.chmod(0)
     try:
         if os.access(path, os.R_OK):  # root reads anything: simulate the OS refusal instead
+
             def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
                 raise PermissionError(13, "Permission denied")
 

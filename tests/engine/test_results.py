@@ -28,8 +28,21 @@ def test_csv_columns_and_values(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.csv", predictions(), LABELS, top_k=2)
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "label", "probability", "unsure", "top_k", "model", "in_scope", "looks_like", "scope_reason",
-                            "p_cat", "p_dog", "p_bird", "error"]
+    assert list(rows[0]) == [
+        "path",
+        "label",
+        "probability",
+        "unsure",
+        "top_k",
+        "model",
+        "in_scope",
+        "looks_like",
+        "scope_reason",
+        "p_cat",
+        "p_dog",
+        "p_bird",
+        "error",
+    ]
     assert rows[0]["label"] == "cat" and rows[0]["top_k"] == "cat:0.91;dog:0.05"
     assert float(rows[0]["probability"]) == pytest.approx(0.91, abs=1e-6)
     assert rows[0]["unsure"] == "False" and rows[2]["unsure"] == "True"
@@ -99,7 +112,7 @@ def test_csv_cells_match_the_row_dict_text_exactly() -> None:
     labels = [f"c{i}" for i in range(len(edge))]
     rng = np.random.default_rng(1)
     rows = [edge, *rng.dirichlet(np.full(len(edge), 0.2), 300).astype(np.float32)]
-    cases = [make_prediction(f"/p/{i}, \"q\".jpg", row, labels, top_k=4, threshold=0.5) for i, row in enumerate(rows)]
+    cases = [make_prediction(f'/p/{i}, "q".jpg', row, labels, top_k=4, threshold=0.5) for i, row in enumerate(rows)]
     cases += [error_prediction("/p/broken.jpg", "broken.jpg: the file is truncated"), error_prediction(None, "x")]
     for verdict, case in zip(_VERDICTS, cases[1:]):
         case.scope = verdict

@@ -15,8 +15,9 @@ from desktop_app.engine.scope import ScopeChecker, second_opinion_for
 SHIPPED = shipped_models_dir()
 NOT_CIFAR = SHIPPED.parents[0] / "samples" / "_not-cifar"
 
-pytestmark = pytest.mark.skipif(not (SHIPPED / "efficientnet_lite0_imagenet.onnx").is_file(),
-                                reason="the general model is not in assets/models")
+pytestmark = pytest.mark.skipif(
+    not (SHIPPED / "efficientnet_lite0_imagenet.onnx").is_file(), reason="the general model is not in assets/models"
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,9 @@ def test_small_images_cost_no_general_model_run(registry: ModelRegistry, tmp_pat
     scope = second_opinion_for(info, registry.models, "cpu")
     runs = []
     real = scope.classifier.predict_arrays
-    monkeypatch.setattr(scope.classifier, "predict_arrays", lambda batch, **kw: runs.append(len(batch)) or real(batch, **kw))
+    monkeypatch.setattr(
+        scope.classifier, "predict_arrays", lambda batch, **kw: runs.append(len(batch)) or real(batch, **kw)
+    )
     rows = list(classify_stream([tmp_path], get_classifier(info, "cpu"), scope=scope))
     assert runs == [] and rows[0].in_scope is None and "Too small" in rows[0].scope.reason
     verdicts = scope.check_arrays(np.zeros((2, 224, 224, 3), np.float32), sizes=[(32, 32), (300, 200)])

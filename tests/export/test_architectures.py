@@ -16,7 +16,11 @@ from tests.export.conftest import lsuv_init
 # resnet50's tiny export takes ~35 s (a real 23M-parameter backbone); its fast
 # coverage is the whole-path test in test_resnet50_path.py.
 ARCHITECTURES = [
-    "deep_cnn", "vgg", "compact_vgg", "efficientnet_lite0", pytest.param("resnet50", marks=pytest.mark.slow)
+    "deep_cnn",
+    "vgg",
+    "compact_vgg",
+    "efficientnet_lite0",
+    pytest.param("resnet50", marks=pytest.mark.slow),
 ]
 
 

@@ -101,7 +101,11 @@ def test_limit_is_balanced_and_decodes_only_the_chosen_files(source: Path, monke
     assert y.tolist() == [2, 2, 1, 1, 0]
     assert len(decoded) == 5
     assert [Path(n).parent.name + "/" + Path(n).name for n in decoded] == [
-        "blue/000.jpg", "blue/001.jpg", "green/000.jpg", "green/001.jpg", "red/000.jpg"
+        "blue/000.jpg",
+        "blue/001.jpg",
+        "green/000.jpg",
+        "green/001.jpg",
+        "red/000.jpg",
     ]
     full, _ = load_split(source, MODEL_LABELS)
     np.testing.assert_array_equal(x, full[[0, 1, 4, 5, 8]])

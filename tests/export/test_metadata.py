@@ -32,8 +32,17 @@ def test_metadata_round_trips_through_a_file(blank_model, tmp_path) -> None:
     out = write_onnx_atomically(set_metadata(blank_model, metadata), tmp_path / "m.onnx")
     back = read_metadata(out)
     assert back == json.loads(json.dumps(metadata))
-    assert set(back) == {"labels", "display_name", "description", "architecture", "dataset", "params",
-                         "metrics", "training", "format_version"}
+    assert set(back) == {
+        "labels",
+        "display_name",
+        "description",
+        "architecture",
+        "dataset",
+        "params",
+        "metrics",
+        "training",
+        "format_version",
+    }
     assert back["training"]["calibration"]["temperature"] == 1.7
     assert "history" not in back["training"]
 
@@ -76,8 +85,9 @@ def test_a_file_the_contract_refuses_is_not_written(blank_model, tmp_path) -> No
 
 
 def test_info_prints_labels_metrics_per_class_and_recipe(blank_model, tmp_path, capsys) -> None:
-    out = write_onnx_atomically(set_metadata(blank_model, metadata_from_report(make_report(temperature=1.5))),
-                                tmp_path / "m.onnx")
+    out = write_onnx_atomically(
+        set_metadata(blank_model, metadata_from_report(make_report(temperature=1.5))), tmp_path / "m.onnx"
+    )
     assert main(["info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "test accuracy        90.00%" in text

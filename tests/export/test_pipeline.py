@@ -66,8 +66,9 @@ def test_temperature_one_leaves_outputs_unchanged(model, keras_file, tmp_path) -
 def test_registered_run_folder_exports(tmp_path, capsys) -> None:
     from training.models import build_model
 
-    run = write_run(tmp_path / "runs" / "compact_vgg", build_model("compact_vgg", tiny=True),
-                    make_report("compact_vgg", tiny=True))
+    run = write_run(
+        tmp_path / "runs" / "compact_vgg", build_model("compact_vgg", tiny=True), make_report("compact_vgg", tiny=True)
+    )
     out = tmp_path / "compact_vgg.onnx"
     assert main([str(run), "--out", str(out)]) == 0  # architecture and size from report.json
     assert main(["check", str(out)]) == 0

@@ -62,9 +62,29 @@ def test_full_size_resnet50_through_the_training_cli(tmp_path, cifar_data, capsy
     weights = tmp_path / "resnet50_backbone.weights.h5"
     stand_in_backbone(weights, 224)
     run = tmp_path / "runs" / "resnet50"
-    assert train_main(["train", "resnet50", "--backbone-weights", str(weights), "--data", str(cifar_data),
-                       "--limit", "50", "--epochs", "1", "--fine-tune-epochs", "0", "--batch-size", "8",
-                       "--out", str(run)]) == 0
+    assert (
+        train_main(
+            [
+                "train",
+                "resnet50",
+                "--backbone-weights",
+                str(weights),
+                "--data",
+                str(cifar_data),
+                "--limit",
+                "50",
+                "--epochs",
+                "1",
+                "--fine-tune-epochs",
+                "0",
+                "--batch-size",
+                "8",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "resnet50.onnx"
     assert main([str(run), "--out", str(out)]) == 0
     assert main(["check", str(out)]) == 0

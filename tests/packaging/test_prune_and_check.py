@@ -40,7 +40,11 @@ def test_roots_are_extensions_plugins_providers_and_libpython(prune_module) -> N
 
 def test_soname_aliases(prune_module) -> None:
     assert prune_module.soname_aliases("libonnxruntime.so.1.32.0") == [
-        "libonnxruntime.so.1.32.0", "libonnxruntime.so.1.32", "libonnxruntime.so.1", "libonnxruntime.so"]
+        "libonnxruntime.so.1.32.0",
+        "libonnxruntime.so.1.32",
+        "libonnxruntime.so.1",
+        "libonnxruntime.so",
+    ]
     assert prune_module.soname_aliases("libfoo.so") == ["libfoo.so"]
 
 
@@ -58,8 +62,13 @@ def test_orphans_are_libraries_no_root_reaches(prune_module) -> None:
         "libcycle_b.so.1": {"libcycle_a.so.1"},
     }
     orphans = prune_module.orphaned_libraries(needed, lambda dest: not prune_module.is_plain_library(dest))
-    assert orphans == {"libQt6Network.so.6", "libssl.so.3", "libcycle_a.so.1", "libcycle_b.so.1",
-                       "unused/libonnxruntime.so.9.0.0"}
+    assert orphans == {
+        "libQt6Network.so.6",
+        "libssl.so.3",
+        "libcycle_a.so.1",
+        "libcycle_b.so.1",
+        "unused/libonnxruntime.so.9.0.0",
+    }
 
 
 def test_prune_drops_plugins_and_symlinks_to_dropped_files(prune_module) -> None:
@@ -124,8 +133,12 @@ def test_missing_parts_names_what_a_broken_bundle_lacks(check_module) -> None:
 
 def test_check_bundle_fails_on_a_folder_that_is_not_a_bundle(tmp_path) -> None:
     (tmp_path / "readme.txt").write_text("not a bundle")
-    result = subprocess.run([sys.executable, str(REPO_ROOT / "packaging" / "check_bundle.py"), str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "packaging" / "check_bundle.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "missing: the executable" in result.stdout
 

@@ -34,11 +34,21 @@ def test_spec_parses_and_excludes_every_forbidden_package(check_module) -> None:
 
 def test_spec_never_enables_upx() -> None:
     tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    upx_values = [ast.literal_eval(kw.value) for node in ast.walk(tree) if isinstance(node, ast.Call)
-                  for kw in node.keywords if kw.arg == "upx"]
-    dict_values = [ast.literal_eval(v) for node in ast.walk(tree) if isinstance(node, ast.Call)
-                   and isinstance(node.func, ast.Name) and node.func.id == "dict"
-                   for kw in node.keywords if kw.arg == "upx" for v in [kw.value]]
+    upx_values = [
+        ast.literal_eval(kw.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for kw in node.keywords
+        if kw.arg == "upx"
+    ]
+    dict_values = [
+        ast.literal_eval(v)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+        for kw in node.keywords
+        if kw.arg == "upx"
+        for v in [kw.value]
+    ]
     assert upx_values and all(value is False for value in upx_values + dict_values)
 
 
@@ -79,8 +89,19 @@ def test_spec_bundles_assets_onnxruntime_and_every_app_module(executed_spec) -> 
     assert any("onnxruntime" in src for src, _dest in kwargs["binaries"])
     assert "desktop_app.ui.app" in kwargs["hiddenimports"]
     assert "desktop_app.cli" in kwargs["hiddenimports"]
-    for name in ("tensorflow", "keras", "tf2onnx", "onnx", "torch", "matplotlib", "PySide6.QtNetwork",
-                 "PySide6.QtQml", "PySide6.QtWebEngineCore", "PySide6.QtMultimedia", "PySide6.QtSql"):
+    for name in (
+        "tensorflow",
+        "keras",
+        "tf2onnx",
+        "onnx",
+        "torch",
+        "matplotlib",
+        "PySide6.QtNetwork",
+        "PySide6.QtQml",
+        "PySide6.QtWebEngineCore",
+        "PySide6.QtMultimedia",
+        "PySide6.QtSql",
+    ):
         assert name in kwargs["excludes"]
 
 
@@ -97,8 +118,9 @@ def test_spec_builds_one_folder_named_image_classifier(executed_spec) -> None:
 
 def test_entry_script_runs_the_cli_main() -> None:
     tree = ast.parse((REPO_ROOT / "packaging" / "entry.py").read_text(encoding="utf-8"))
-    imports = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               for alias in node.names}
+    imports = {
+        (node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
     assert ("desktop_app.cli", "main") in imports
 
 

@@ -51,12 +51,17 @@ def test_check_bundle_fails_on_them_only_when_required(fake_bundle: Path) -> Non
     warned = subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ)
     assert "WARNING: Qt plugins that cannot load here" in warned.stdout
     assert "FAIL Qt plugin library" not in warned.stdout
-    required = subprocess.run([*command, "--require-plugin-libraries"], capture_output=True, text=True, timeout=60,
-                              env=os.environ)
+    required = subprocess.run(
+        [*command, "--require-plugin-libraries"], capture_output=True, text=True, timeout=60, env=os.environ
+    )
     assert required.returncode == 1
-    assert "FAIL Qt plugin library PySide6/Qt/plugins/platforms/libqwayland.so: libwayland-cursor.so.0" in required.stdout
-    assert "Install the missing libraries, then rebuild:\n  Debian/Ubuntu:  sudo apt-get install libwayland-cursor0" \
+    assert (
+        "FAIL Qt plugin library PySide6/Qt/plugins/platforms/libqwayland.so: libwayland-cursor.so.0" in required.stdout
+    )
+    assert (
+        "Install the missing libraries, then rebuild:\n  Debian/Ubuntu:  sudo apt-get install libwayland-cursor0"
         in required.stdout
+    )
 
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xdotool") is None, reason="needs Xvfb and xdotool")
@@ -64,9 +69,21 @@ def test_app_starts_on_a_real_x_server(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env["PYTHONPATH"] = str(REPO_ROOT)
     result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "packaging" / "check_x11_start.py"), "--stay", "1", "--",
-         sys.executable, "-m", "desktop_app"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            str(REPO_ROOT / "packaging" / "check_x11_start.py"),
+            "--stay",
+            "1",
+            "--",
+            sys.executable,
+            "-m",
+            "desktop_app",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "visible on Xvfb" in result.stdout

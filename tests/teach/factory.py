@@ -54,10 +54,14 @@ def make_backbone(path: Path, *, float16_head: bool = False, gemm: bool = False)
     if gemm:
         nodes.append(helper.make_node("Gemm", ["pooled", "fc_w", "fc_b"], ["logits"]))
     else:
-        nodes += [helper.make_node("MatMul", ["pooled", "fc_w"], ["mm"]), helper.make_node("Add", ["mm", "fc_b"], ["logits"])]
+        nodes += [
+            helper.make_node("MatMul", ["pooled", "fc_w"], ["mm"]),
+            helper.make_node("Add", ["mm", "fc_b"], ["logits"]),
+        ]
     nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1))
     graph = helper.make_graph(
-        nodes, "stand_in_general_model",
+        nodes,
+        "stand_in_general_model",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *SIZE, 3])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 8])],
         inits,
@@ -77,7 +81,7 @@ def photo(colour: tuple[int, int, int], seed: int, size: int = 48) -> Image.Imag
     rng = np.random.default_rng(seed)
     pixels = np.clip(np.array(colour) + rng.normal(0, 25, (size, size, 3)), 0, 255)
     corner = rng.integers(0, size // 2)
-    pixels[corner:corner + size // 4, : size // 4] += 40
+    pixels[corner : corner + size // 4, : size // 4] += 40
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 

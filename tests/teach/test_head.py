@@ -71,7 +71,7 @@ def test_fewer_rows_than_features_gives_the_same_head_as_the_plain_descent() -> 
     dual = teach_head.fit_path(x, y, 3, (1.0, 0.1), steps=5000)  # 30 rows < 64 features: the rows' span
     z, mean, std = teach_head._standardise(x)
     w, b = teach_head._descend(z, y, 3, 0.1, 5000, None, dual=False)
-    primal = (z @ w + b)
+    primal = z @ w + b
     assert [h.l2 for h in dual] == [1.0, 0.1]
     assert np.allclose(dual[1].logits(x), primal, atol=1e-3)
     assert np.abs(dual[1].weights).sum() > np.abs(dual[0].weights).sum()  # weaker L2, bigger weights

@@ -60,9 +60,9 @@ def test_models_not_taught_here_are_left_alone(tmp_path: Path) -> None:
     assert other.exists()
 
 
-def test_relative_folder_is_recorded_absolute_and_reteach_finds_it(tmp_path: Path, models_dir: Path,
-                                                                   stand_in: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_folder_is_recorded_absolute_and_reteach_finds_it(
+    tmp_path: Path, models_dir: Path, stand_in: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_class_folders(tmp_path / "photos", per_class=3)
     monkeypatch.chdir(tmp_path)
     path = teach(Path("photos"), models_dir / "rel.onnx", backbone=stand_in).path

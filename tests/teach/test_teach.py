@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from desktop_app.engine.teach_graph import load_model
 import pytest
 
 from desktop_app.engine.classifier import Classifier
@@ -15,6 +14,7 @@ from desktop_app.engine.contract import read_model_info
 from desktop_app.engine.images import load_pixels
 from desktop_app.engine.novelty import NoveltyCheck, has_novelty_check
 from desktop_app.engine.teach import TeachError, scan_folder, teach
+from desktop_app.engine.teach_graph import load_model
 from desktop_app.engine.teach_head import Cancelled
 from desktop_app.engine.verdict import ScopeVerdict
 from tests.teach.factory import CLASS_COLOURS, make_class_folders, photo
@@ -132,8 +132,9 @@ def test_missing_backbone_is_a_clear_error(tmp_path: Path) -> None:
         teach(root, tmp_path / "m.onnx", backbone=tmp_path / "nope.onnx")
 
 
-def test_teaching_decodes_big_jpegs_at_the_smallest_draft_scale(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_teaching_decodes_big_jpegs_at_the_smallest_draft_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PIL import Image, JpegImagePlugin
 
     from desktop_app.engine import teach as teach_module

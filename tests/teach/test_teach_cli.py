@@ -14,8 +14,9 @@ def test_teach_then_check_then_classify(tmp_path: Path, backbone: Path, capsys) 
     root = make_class_folders(tmp_path / "photos")
     out = tmp_path / "models" / "mine.onnx"
     stdout = io.StringIO()
-    code = main(["teach", str(root), "--out", str(out), "--name", "My colours", "--backbone", str(backbone)],
-                out=stdout)
+    code = main(
+        ["teach", str(root), "--out", str(out), "--name", "My colours", "--backbone", str(backbone)], out=stdout
+    )
     text = stdout.getvalue()
     assert code == 0, capsys.readouterr().err
     assert "class apples: 4 photos" in text and "held-out accuracy" in text and str(out) in text
@@ -34,8 +35,9 @@ def test_teach_exit_codes(tmp_path: Path, stand_in: Path, capsys) -> None:  # ty
     assert main(["teach", str(root), "--out", str(out), "--backbone", str(stand_in)], out=io.StringIO()) == 1
     assert "skipped" in capsys.readouterr().err and out.is_file()
     assert main(["teach", str(tmp_path / "nowhere"), "--out", str(out)], out=io.StringIO()) == 2
-    assert main(["teach", str(root), "--out", str(out), "--backbone", str(tmp_path / "none.onnx")],
-                out=io.StringIO()) == 3
+    assert (
+        main(["teach", str(root), "--out", str(out), "--backbone", str(tmp_path / "none.onnx")], out=io.StringIO()) == 3
+    )
     lonely = make_class_folders(tmp_path / "lonely", classes={"one": (0, 0, 0)})
     assert main(["teach", str(lonely), "--out", str(out), "--backbone", str(stand_in)], out=io.StringIO()) == 1
     assert "at least 2 subfolders" in capsys.readouterr().err

@@ -12,14 +12,41 @@ from training.cli import main
 from training.models import MODEL_NAMES, build_model
 from training.reports import load_report
 
-REPORT_KEYS = {"model", "display_name", "description", "architecture", "dataset", "params", "labels",
-               "metrics", "training", "calibration", "history"}
+REPORT_KEYS = {
+    "model",
+    "display_name",
+    "description",
+    "architecture",
+    "dataset",
+    "params",
+    "labels",
+    "metrics",
+    "training",
+    "calibration",
+    "history",
+}
 
 
 def _train(name: str, data: Path, out: Path, *extra: str) -> int:
     # --limit 40 covers all 37 training files, so the corrupt one is always met.
-    return main(["train", name, "--data", str(data), "--tiny", "--limit", "40", "--epochs", "1",
-                 "--batch-size", "9", "--out", str(out), *extra])
+    return main(
+        [
+            "train",
+            name,
+            "--data",
+            str(data),
+            "--tiny",
+            "--limit",
+            "40",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "9",
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
 
 
 #: Extra options per model: the transfer models run their whole path; EfficientNet-Lite0
@@ -54,7 +81,7 @@ def test_train_smoke_run_writes_the_run_folder(name, trained):
     for file in ("model.weights.h5", "report.json", "history.png", "confusion.png", "reliability.png"):
         assert (out / file).stat().st_size > 0, file
     report = load_report(out)
-    assert REPORT_KEYS <= report.keys()
+    assert report.keys() >= REPORT_KEYS
     assert report["model"] == name and report["labels"] == ["blue", "green", "red"]
     metrics, training = report["metrics"], report["training"]
     assert 0.0 <= metrics["test_accuracy"] <= 1.0 and metrics["num_test_images"] == 8
@@ -88,8 +115,20 @@ def test_evaluate_rewrites_the_report_and_compare_reads_runs(trained, colour_tar
     assert rewritten["metrics"]["confusion_matrix"] == load_report(trained_run)["metrics"]["confusion_matrix"]
     assert rewritten["training"]["epochs"] == 1  # the training record is kept
     assert (run / "reliability.png").exists()
-    assert main(["evaluate", str(run / "model.weights.h5"), "--model", "compact_vgg",
-                 "--data", str(colour_tarball), "--no-calibrate"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(run / "model.weights.h5"),
+                "--model",
+                "compact_vgg",
+                "--data",
+                str(colour_tarball),
+                "--no-calibrate",
+            ]
+        )
+        == 0
+    )
     assert "calibration" not in load_report(run)
     second = tmp_path / "second"
     shutil.copytree(run, second)
@@ -100,8 +139,18 @@ def test_evaluate_rewrites_the_report_and_compare_reads_runs(trained, colour_tar
 @pytest.mark.slow
 def test_resnet50_two_phases_through_the_cli(colour_dataset, standin_backbone_weights, tmp_path):
     out = tmp_path / "resnet50"
-    assert _train("resnet50", colour_dataset, out, "--backbone-weights", str(standin_backbone_weights[0]),
-                  "--fine-tune-epochs", "1") == 0
+    assert (
+        _train(
+            "resnet50",
+            colour_dataset,
+            out,
+            "--backbone-weights",
+            str(standin_backbone_weights[0]),
+            "--fine-tune-epochs",
+            "1",
+        )
+        == 0
+    )
     assert load_report(out)["training"]["epochs"] == 2
 
 
@@ -159,8 +208,25 @@ def test_mixed_precision_run_saves_float32_loadable_weights(colour_dataset, tmp_
 
 def test_time_budget_ends_the_fit_before_the_epochs_and_is_reported(colour_dataset, tmp_path):
     out = tmp_path / "budget"
-    status = main(["train", "compact_vgg", "--data", str(colour_dataset), "--tiny", "--limit", "40",
-                   "--epochs", "10000", "--batch-size", "9", "--out", str(out), "--time-budget", "8"])
+    status = main(
+        [
+            "train",
+            "compact_vgg",
+            "--data",
+            str(colour_dataset),
+            "--tiny",
+            "--limit",
+            "40",
+            "--epochs",
+            "10000",
+            "--batch-size",
+            "9",
+            "--out",
+            str(out),
+            "--time-budget",
+            "8",
+        ]
+    )
     assert status == 0
     training = load_report(out)["training"]
     assert training["time_budget_s"] == 8 and training["stopped_by_budget"] is True
@@ -175,8 +241,27 @@ def test_time_budget_must_be_positive(colour_dataset, tmp_path, capsys):
 
 def test_recipe_settings_reach_the_run_and_its_report(colour_dataset, tmp_path):
     out = tmp_path / "set"
-    status = main(["train", "compact_vgg", "--data", str(colour_dataset), "--tiny", "--limit", "30", "--epochs", "1",
-                   "--out", str(out), "--set", "cutout=6", "--set", "ema_momentum=none", "--set", "epochs=3"])
+    status = main(
+        [
+            "train",
+            "compact_vgg",
+            "--data",
+            str(colour_dataset),
+            "--tiny",
+            "--limit",
+            "30",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--set",
+            "cutout=6",
+            "--set",
+            "ema_momentum=none",
+            "--set",
+            "epochs=3",
+        ]
+    )
     assert status == 0
     report = load_report(out)
     recipe = report["training"]["recipe"]

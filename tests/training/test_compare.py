@@ -35,11 +35,27 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path, two_runs: list[
     out = tmp_path / "comparison"
     result = compare_runs(two_runs, out, study=fake_study)
 
-    assert sorted(p.name for p in out.iterdir()) == ["accuracy.png", "comparison.json", "comparison.md",
-                                                    "per_class_f1.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "accuracy.png",
+        "comparison.json",
+        "comparison.md",
+        "per_class_f1.png",
+    ]
     markdown = (out / "comparison.md").read_text()
-    for text in ("Deep Cnn (`deep_cnn`)", "Vgg (`vgg`)", "84.98%", "77.50%", "0.5225", "1.0725",
-                 "5,772,970", "28,340,298", "12,345", "12 min 34 s", "8.00% → 2.00%", *LABELS):
+    for text in (
+        "Deep Cnn (`deep_cnn`)",
+        "Vgg (`vgg`)",
+        "84.98%",
+        "77.50%",
+        "0.5225",
+        "1.0725",
+        "5,772,970",
+        "28,340,298",
+        "12,345",
+        "12 min 34 s",
+        "8.00% → 2.00%",
+        *LABELS,
+    ):
         assert text in markdown, text
 
     saved = json.loads((out / "comparison.json").read_text())
@@ -48,7 +64,9 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path, two_runs: list[
     deep = saved["models"][0]
     assert deep["study"]["accuracy"] == 0.8498
     assert deep["accuracy_gain_points"] == pytest.approx(100 * (deep["test_accuracy"] - 0.8498))
-    assert deep["per_class_f1"]["bird"] == pytest.approx(make_report("deep_cnn", 3.0, 1)["metrics"]["per_class"]["bird"]["f1"])
+    assert deep["per_class_f1"]["bird"] == pytest.approx(
+        make_report("deep_cnn", 3.0, 1)["metrics"]["per_class"]["bird"]["f1"]
+    )
     assert saved["models"][1]["ece_before"] is None
     assert result["files"]["markdown"] == str(out / "comparison.md")
 
@@ -75,7 +93,9 @@ def test_compare_refuses_nothing_and_missing_reports(tmp_path: Path) -> None:
         compare_runs([tmp_path / "empty"], tmp_path / "out", study=fake_study)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (42.4, "42 s"), (754.2, "12 min 34 s"), (3725, "1 h 2 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(None, "—"), (42.4, "42 s"), (754.2, "12 min 34 s"), (3725, "1 h 2 min")]
+)
 def test_format_duration(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
 

@@ -39,8 +39,9 @@ def test_jpeg_copy_reads_back_through_the_engine(tmp_path: Path) -> None:
     assert images.shape == (20, 32, 32, 3) and sorted(targets.tolist()) == sorted(test[1].tolist())
 
 
-def test_evaluate_script_without_data_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_script_without_data_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv(DATA_ENV, raising=False)
     spec = importlib.util.spec_from_file_location("evaluate_onnx_paths", REPO / "scripts" / "evaluate_onnx.py")
     module = importlib.util.module_from_spec(spec)
@@ -53,8 +54,14 @@ def test_evaluate_script_without_data_says_how_to_get_it(monkeypatch: pytest.Mon
 def test_no_user_facing_command_or_default_points_into_the_workspace() -> None:
     """README/docs commands (indented or fenced lines) and script/package code never use ../shared."""
     docs = [REPO / "README.md", *(REPO / "docs").glob("*.md")]
-    code = [*(REPO / "scripts").glob("*.py"), *(REPO / "scripts").glob("*.sh"), *(REPO / "training").rglob("*.py"),
-            *(REPO / "export").rglob("*.py"), *(REPO / "desktop_app").rglob("*.py"), REPO / ".ci" / "run"]
+    code = [
+        *(REPO / "scripts").glob("*.py"),
+        *(REPO / "scripts").glob("*.sh"),
+        *(REPO / "training").rglob("*.py"),
+        *(REPO / "export").rglob("*.py"),
+        *(REPO / "desktop_app").rglob("*.py"),
+        REPO / ".ci" / "run",
+    ]
     offenders = []
     for doc in docs:
         fenced = False
@@ -74,15 +81,18 @@ def test_export_check_needs_only_the_runtime() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from export.cli import _parser; _parser(); "
-            "loaded = [m for m in ('training.data', 'tqdm', 'tensorflow', 'keras') if m in sys.modules]; "
-            "print(loaded); sys.exit(1 if loaded else 0)")
+    code = (
+        "import sys; from export.cli import _parser; _parser(); "
+        "loaded = [m for m in ('training.data', 'tqdm', 'tensorflow', 'keras') if m in sys.modules]; "
+        "print(loaded); sys.exit(1 if loaded else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_offline_keras_download_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_offline_keras_download_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without data and without a network, training and jpeg-copy end with one line, not Keras' traceback."""
     import sys
     import types

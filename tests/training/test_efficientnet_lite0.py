@@ -24,8 +24,14 @@ PHOTO_FOLDERS = [REPO / ".." / "shared" / "data" / "real-photos", REPO / "assets
 
 # ImageNet-1k indices (EFFICIENTNET_LITE0.md): what each photo's top-1 class must be.
 BIRDS = {*range(7, 25), *range(80, 101), *range(127, 147)}
-EXPECTED = {"cat": set(range(281, 286)), "dog": set(range(151, 269)), "bird": BIRDS,
-            "hot_dog": {934}, "dragonfly": {319}, "sunflower": {985}}
+EXPECTED = {
+    "cat": set(range(281, 286)),
+    "dog": set(range(151, 269)),
+    "bird": BIRDS,
+    "hot_dog": {934},
+    "dragonfly": {319},
+    "sunflower": {985},
+}
 # Top-1 (index, probability) of the NumPy reference forward pass in EFFICIENTNET_LITE0.md,
 # on photos squashed to 224x224 with Pillow's bilinear filter.
 REFERENCE = {"parrot": (88, 0.85), "bird": (19, 0.92), "hot_dog": (934, 0.99), "dragonfly": (319, 0.81)}
@@ -69,8 +75,9 @@ def test_port_matches_the_numpy_reference(classifier):
     folder = PHOTO_FOLDERS[0]
     paths = [p for p in _photos(folder) if p.stem in REFERENCE]
     assert len(paths) == len(REFERENCE)
-    batch = np.stack([np.asarray(open_image(p).resize((224, 224), Image.Resampling.BILINEAR), np.float32)
-                      for p in paths])
+    batch = np.stack(
+        [np.asarray(open_image(p).resize((224, 224), Image.Resampling.BILINEAR), np.float32) for p in paths]
+    )
     for path, p in zip(paths, classifier.predict(batch, verbose=0)):
         index, probability = REFERENCE[path.stem]
         assert int(np.argmax(p)) == index and p[index] == pytest.approx(probability, abs=0.02), path.stem
@@ -136,8 +143,15 @@ def test_transfer_model_gets_the_imagenet_backbone(classifier):
 def test_tiny_model_builds_fast_with_the_same_structure(tmp_path):
     model = build_efficientnet_lite0(num_classes=3, tiny=True)  # "imagenet" is ignored for tiny
     assert tuple(model.input.shape) == (None, 32, 32, 3)
-    assert [layer.name for layer in model.layers] == ["image", "resize", "scaling", "backbone", "gap", "dropout",
-                                                       "classification"]
+    assert [layer.name for layer in model.layers] == [
+        "image",
+        "resize",
+        "scaling",
+        "backbone",
+        "gap",
+        "dropout",
+        "classification",
+    ]
     last = model.layers[-1]
     assert isinstance(last, keras.layers.Dense) and last.activation.__name__ == "softmax"
     backbone = model.get_layer("backbone")
@@ -152,8 +166,12 @@ def test_tiny_model_builds_fast_with_the_same_structure(tmp_path):
     # BatchNorm stays in inference mode even when the backbone is unfrozen for fine-tuning.
     backbone.trainable = True
     features = keras.Model(model.input, model.get_layer("gap").output)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(features(x, training=True)),
-                               keras.ops.convert_to_numpy(features(x, training=False)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(features(x, training=True)),
+        keras.ops.convert_to_numpy(features(x, training=False)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     assert len(backbone.trainable_weights) > 100  # convolutions and BatchNorm gamma/beta fine-tune
     backbone.trainable = False
 

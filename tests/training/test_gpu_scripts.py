@@ -30,8 +30,9 @@ def launcher() -> ModuleType:
 
 
 def _args(**overrides) -> argparse.Namespace:
-    values = dict(data=Path("d.tar.gz"), runs=Path("/tmp/r"), backbone_weights=Path("w.pth"), limit=None,
-                  tiny=False, settings=[])
+    values = dict(
+        data=Path("d.tar.gz"), runs=Path("/tmp/r"), backbone_weights=Path("w.pth"), limit=None, tiny=False, settings=[]
+    )
     return argparse.Namespace(**{**values, **overrides})
 
 
@@ -48,8 +49,20 @@ def test_each_run_gets_its_budget_its_settings_and_only_the_transfer_model_the_b
 
 def test_a_setting_for_a_model_not_trained_is_refused(launcher, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        launcher.main(["--data", "d", "--pack", str(tmp_path), "--runs", str(tmp_path / "runs"),
-                       "--models", "vgg", "--set", "deep_cnn:cutout=8"])
+        launcher.main(
+            [
+                "--data",
+                "d",
+                "--pack",
+                str(tmp_path),
+                "--runs",
+                str(tmp_path / "runs"),
+                "--models",
+                "vgg",
+                "--set",
+                "deep_cnn:cutout=8",
+            ]
+        )
     assert exit_info.value.code == 2
     assert "expected MODEL:KEY=VALUE with MODEL one of vgg" in capsys.readouterr().err
 

@@ -10,20 +10,49 @@ from training.models import MODEL_NAMES, build_model, get_spec
 #: Parameters of every layer that has any, as in STUDY.md (BatchNorm: 4 x filters).
 STUDY_LAYERS = {
     "deep_cnn": {
-        "block1_conv1": 2_432, "block1_bn": 128, "block1_conv2": 9_248,
-        "block2_conv1": 18_496, "block2_bn": 256, "block2_conv2": 36_928,
-        "block3_conv1": 73_856, "block3_bn": 512, "block3_conv2": 147_584,
-        "block4_conv1": 295_168, "block4_bn": 1_024, "block4_conv2": 590_080,
-        "block5_conv1": 1_180_160, "block5_bn": 2_048, "block5_conv2": 2_359_808,
-        "dense1": 525_312, "dense2": 524_800, "predictions": 5_130,
+        "block1_conv1": 2_432,
+        "block1_bn": 128,
+        "block1_conv2": 9_248,
+        "block2_conv1": 18_496,
+        "block2_bn": 256,
+        "block2_conv2": 36_928,
+        "block3_conv1": 73_856,
+        "block3_bn": 512,
+        "block3_conv2": 147_584,
+        "block4_conv1": 295_168,
+        "block4_bn": 1_024,
+        "block4_conv2": 590_080,
+        "block5_conv1": 1_180_160,
+        "block5_bn": 2_048,
+        "block5_conv2": 2_359_808,
+        "dense1": 525_312,
+        "dense2": 524_800,
+        "predictions": 5_130,
     },
     "vgg": {
-        "block1_conv1": 1_792, "block1_bn1": 256, "block1_conv2": 36_928, "block1_bn2": 256,
-        "block2_conv1": 73_856, "block2_bn1": 512, "block2_conv2": 147_584, "block2_bn2": 512,
-        "block3_conv1": 295_168, "block3_bn1": 1_024, "block3_conv2": 590_080, "block3_bn2": 1_024,
-        "block4_conv1": 1_180_160, "block4_bn1": 2_048, "block4_conv2": 2_359_808, "block4_bn2": 2_048,
-        "block5_conv1": 2_359_808, "block5_bn1": 2_048, "block5_conv2": 2_359_808, "block5_bn2": 2_048,
-        "dense1": 2_101_248, "dense2": 16_781_312, "predictions": 40_970,
+        "block1_conv1": 1_792,
+        "block1_bn1": 256,
+        "block1_conv2": 36_928,
+        "block1_bn2": 256,
+        "block2_conv1": 73_856,
+        "block2_bn1": 512,
+        "block2_conv2": 147_584,
+        "block2_bn2": 512,
+        "block3_conv1": 295_168,
+        "block3_bn1": 1_024,
+        "block3_conv2": 590_080,
+        "block3_bn2": 1_024,
+        "block4_conv1": 1_180_160,
+        "block4_bn1": 2_048,
+        "block4_conv2": 2_359_808,
+        "block4_bn2": 2_048,
+        "block5_conv1": 2_359_808,
+        "block5_bn1": 2_048,
+        "block5_conv2": 2_359_808,
+        "block5_bn2": 2_048,
+        "dense1": 2_101_248,
+        "dense2": 16_781_312,
+        "predictions": 40_970,
     },
     "compact_vgg": {"conv1": 896, "conv2": 18_496, "conv3": 73_856, "dense": 262_272, "predictions": 1_290},
     "resnet50": {"backbone": 23_587_712, "dense1": 2_098_176, "dense2": 524_800, "classification": 5_130},
@@ -106,7 +135,7 @@ def test_specs_are_the_one_registry_with_their_builders():
 
     import training.models as models
 
-    assert MODEL_NAMES == tuple(models._SPECS)
+    assert tuple(models._SPECS) == MODEL_NAMES
     for name in MODEL_NAMES:
         spec = get_spec(name)
         module, function = spec.builder.split(":")

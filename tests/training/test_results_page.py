@@ -46,9 +46,18 @@ def test_page_from_reports_only(page_script: ModuleType, runs: list[Path], tmp_p
     page = tmp_path / "docs" / "results.md"
     assert page_script.main([str(r) for r in runs] + ["--photos", str(tmp_path / "none"), "--out", str(page)]) == 0
     text = page.read_text()
-    for expected in ("84.98%", "77.50%", "### Deep Cnn", "### Vgg", "T = 1.500", '"optimizer": "sgd"',
-                     "(results/accuracy.png)", "(results/deep_cnn_confusion.png)", "(results/vgg_curves.png)",
-                     "Not run: no photos"):
+    for expected in (
+        "84.98%",
+        "77.50%",
+        "### Deep Cnn",
+        "### Vgg",
+        "T = 1.500",
+        '"optimizer": "sgd"',
+        "(results/accuracy.png)",
+        "(results/deep_cnn_confusion.png)",
+        "(results/vgg_curves.png)",
+        "Not run: no photos",
+    ):
         assert expected in text, expected
     for link in [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]:
         assert (page.parent / link).is_file(), link
@@ -58,8 +67,17 @@ def test_page_with_models_classifies_the_photos(
     page_script: ModuleType, runs: list[Path], photos: Path, colour_model: Path, tmp_path: Path
 ) -> None:
     page = tmp_path / "results.md"
-    args = [str(runs[0]), "--models", str(colour_model), "--photos", str(photos), "--out", str(page),
-            "--note", "Status: *testing*."]
+    args = [
+        str(runs[0]),
+        "--models",
+        str(colour_model),
+        "--photos",
+        str(photos),
+        "--out",
+        str(page),
+        "--note",
+        "Status: *testing*.",
+    ]
     assert page_script.main(args) == 0
     text = page.read_text()
     assert text.splitlines()[2] == "> Status: *testing*."

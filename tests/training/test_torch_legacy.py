@@ -20,8 +20,11 @@ from training.torch_legacy import (
 
 # --- a tiny writer of PyTorch-format files, opcode by opcode (no torch needed) ---
 
-_TORCH_TYPES = {np.dtype("float32"): "FloatStorage", np.dtype("int64"): "LongStorage",
-                np.dtype("float16"): "HalfStorage"}
+_TORCH_TYPES = {
+    np.dtype("float32"): "FloatStorage",
+    np.dtype("int64"): "LongStorage",
+    np.dtype("float16"): "HalfStorage",
+}
 
 
 def _str(text: str) -> bytes:
@@ -42,11 +45,28 @@ def _object_pickle(tensors: dict[str, np.ndarray], legacy: bool = True) -> bytes
     ordered_dict = b"ccollections\nOrderedDict\n)R"  # GLOBAL, EMPTY_TUPLE, REDUCE
     out = b"\x80\x02" + ordered_dict + b"("
     for key, (name, array) in enumerate(tensors.items()):
-        pid = (b"(" + _str("storage") + f"ctorch\n{_TORCH_TYPES[array.dtype]}\n".encode() + _str(str(key))
-               + _str("cpu") + _int(array.size) + (b"N" if legacy else b"") + b"tQ")  # BINPERSID
+        pid = (
+            b"("
+            + _str("storage")
+            + f"ctorch\n{_TORCH_TYPES[array.dtype]}\n".encode()
+            + _str(str(key))
+            + _str("cpu")
+            + _int(array.size)
+            + (b"N" if legacy else b"")
+            + b"tQ"
+        )  # BINPERSID
         strides = [s // array.itemsize for s in array.strides]
-        out += (_str(name) + b"ctorch._utils\n_rebuild_tensor_v2\n(" + pid + _int(0) + _ints(array.shape)
-                + _ints(strides) + b"\x89" + ordered_dict + b"tR")  # NEWFALSE, hooks; TUPLE, REDUCE
+        out += (
+            _str(name)
+            + b"ctorch._utils\n_rebuild_tensor_v2\n("
+            + pid
+            + _int(0)
+            + _ints(array.shape)
+            + _ints(strides)
+            + b"\x89"
+            + ordered_dict
+            + b"tR"
+        )  # NEWFALSE, hooks; TUPLE, REDUCE
     return out + b"u."  # SETITEMS, STOP
 
 
@@ -57,8 +77,11 @@ def _storage_bytes(array: np.ndarray) -> bytes:
 
 
 def _header() -> bytes:
-    sys_info = {"protocol_version": PROTOCOL_VERSION, "little_endian": True,
-                "type_sizes": {"short": 2, "int": 4, "long": 8}}
+    sys_info = {
+        "protocol_version": PROTOCOL_VERSION,
+        "little_endian": True,
+        "type_sizes": {"short": 2, "int": 4, "long": 8},
+    }
     return b"".join(pickle.dumps(v, protocol=2) for v in (MAGIC_NUMBER, PROTOCOL_VERSION, sys_info))
 
 
@@ -136,8 +159,14 @@ def test_truncated_real_file_is_a_clear_error(tmp_path, real_path):
 
 # --- refusals ---
 
-_EVIL_GLOBALS = [("os", "system"), ("posix", "system"), ("builtins", "eval"), ("subprocess", "Popen"),
-                 ("torch", "load"), ("numpy", "load")]
+_EVIL_GLOBALS = [
+    ("os", "system"),
+    ("posix", "system"),
+    ("builtins", "eval"),
+    ("subprocess", "Popen"),
+    ("torch", "load"),
+    ("numpy", "load"),
+]
 
 
 def _evil_pickle(module: str, name: str, marker: Path) -> bytes:
@@ -178,8 +207,12 @@ def test_foreign_and_damaged_files_are_clear_errors(tmp_path, tensors):
         archive.writestr("readme.txt", "hi")
     short_storage = write_legacy(tmp_path / "short.pth", tensors)
     short_storage.write_bytes(short_storage.read_bytes()[:-3])
-    cases = [(text, "not a readable"), (not_dict, "not a state dict"), (empty_zip, "data.pkl"),
-             (short_storage, "storage 3 needs 12 bytes, found 9")]
+    cases = [
+        (text, "not a readable"),
+        (not_dict, "not a state dict"),
+        (empty_zip, "data.pkl"),
+        (short_storage, "storage 3 needs 12 bytes, found 9"),
+    ]
     for path, words in cases:
         with pytest.raises(TorchFileError, match=words):
             load_state_dict(path)
@@ -207,24 +240,35 @@ def _record_file(path: Path, offset: int, shape: tuple, stride: tuple, numel: in
     """A legacy file whose one tensor record has the given offset, shape and stride over ``numel`` floats."""
     pid = b"(" + _str("storage") + b"ctorch\nFloatStorage\n" + _str("0") + _str("cpu") + _any_int(numel) + b"NtQ"
     ints = lambda values: b"(" + b"".join(_any_int(v) for v in values) + b"t"  # noqa: E731
-    body = (b"\x80\x02ccollections\nOrderedDict\n)R(" + _str("w") + b"ctorch._utils\n_rebuild_tensor_v2\n("
-            + pid + _any_int(offset) + ints(shape) + ints(stride) + b"\x89ccollections\nOrderedDict\n)RtRu.")
+    body = (
+        b"\x80\x02ccollections\nOrderedDict\n)R("
+        + _str("w")
+        + b"ctorch._utils\n_rebuild_tensor_v2\n("
+        + pid
+        + _any_int(offset)
+        + ints(shape)
+        + ints(stride)
+        + b"\x89ccollections\nOrderedDict\n)RtRu."
+    )
     data = np.arange(max(numel, 0), dtype=np.float32)
     path.write_bytes(_header() + body + pickle.dumps(["0"], protocol=2) + struct.pack("<q", numel) + data.tobytes())
     return path
 
 
-@pytest.mark.parametrize("offset, shape, stride", [
-    (0, (4,), (-1,)),                    # walked backwards into the heap before (issue 15)
-    (3, (4,), (-1,)),
-    (0, (2**40,), (-1,)),                # a large one segfaulted
-    (-1, (1,), (1,)),
-    (0, (-1,), (1,)),
-    (0, (2, 2), (2**62, 2**62)),         # the end offset overflows int64
-    (2**63, (1,), (1,)),
-    (0, (2**40,), (0,)),                 # zero stride: terabytes from four floats
-    (0, (2, 2), (1,)),                   # shape and stride of different lengths
-])
+@pytest.mark.parametrize(
+    "offset, shape, stride",
+    [
+        (0, (4,), (-1,)),  # walked backwards into the heap before (issue 15)
+        (3, (4,), (-1,)),
+        (0, (2**40,), (-1,)),  # a large one segfaulted
+        (-1, (1,), (1,)),
+        (0, (-1,), (1,)),
+        (0, (2, 2), (2**62, 2**62)),  # the end offset overflows int64
+        (2**63, (1,), (1,)),
+        (0, (2**40,), (0,)),  # zero stride: terabytes from four floats
+        (0, (2, 2), (1,)),  # shape and stride of different lengths
+    ],
+)
 def test_malformed_tensor_records_are_refused(tmp_path, offset, shape, stride):
     with pytest.raises(TorchFileError):
         load_state_dict(_record_file(tmp_path / "bad.pth", offset, shape, stride))

@@ -125,7 +125,9 @@ def test_efficientnet_fine_tune_can_train_batchnorm_with_batch_statistics():
     frozen = build_model("efficientnet_lite0", num_classes=3, tiny=True, backbone_weights=None)
     unfreeze_backbone(frozen, None)
     unfreeze_backbone(model, None, train_batchnorm=True)
-    norms = [layer for layer in model.get_layer("backbone").layers if isinstance(layer, keras.layers.BatchNormalization)]
+    norms = [
+        layer for layer in model.get_layer("backbone").layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert norms and all(layer.trainable and layer.batch_statistics for layer in norms)
     assert len(model.trainable_weights) == len(frozen.trainable_weights) + 2 * len(norms)  # gamma and beta
     images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype(np.float32)

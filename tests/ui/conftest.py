@@ -16,6 +16,9 @@ import pytest
 from PIL import Image
 
 pytest.importorskip("PySide6")
+
+from tests.teach.conftest import backbone  # noqa: E402, F401 - the real general model (or a stand-in) for teach tests
+
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402

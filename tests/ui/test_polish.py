@@ -61,7 +61,9 @@ def test_file_column_is_relative_to_the_dropped_folder(qtbot, make_window, tmp_p
     assert sorted(proxy.index(r, COL_FILE).data() for r in range(proxy.rowCount())) == ["cat/0000.png", "ship/0000.png"]
 
 
-def test_batch_names_its_model_and_device_on_screen_and_in_the_export(qtbot, make_window, batch_folder, tmp_path) -> None:  # noqa: ANN001
+def test_batch_names_its_model_and_device_on_screen_and_in_the_export(
+    qtbot, make_window, batch_folder, tmp_path
+) -> None:  # noqa: ANN001
     from desktop_app.engine.results import write_results
 
     window = make_window()
@@ -232,7 +234,11 @@ def test_plurals() -> None:
     from desktop_app.ui.batch_view import progress_text, summary_text
     from desktop_app.ui.text import plural
 
-    assert plural(1, "image") == "1 image" and plural(2, "image") == "2 images" and plural(1_000, "error") == "1,000 errors"
+    assert (
+        plural(1, "image") == "1 image"
+        and plural(2, "image") == "2 images"
+        and plural(1_000, "error") == "1,000 errors"
+    )
     assert progress_text(Progress(done=1, total=None, failed=1), finished=True).startswith("1 image · ")
     assert progress_text(Progress(done=1, total=None, failed=1), finished=True).endswith("1 error")
     assert summary_text(1, 1, 0, 1) == "1 image · 0 unsure · 1 error"
@@ -371,6 +377,11 @@ def test_ui_modules_import_without_cycles() -> None:
     names = sorted(p.stem for p in ui.glob("*.py") if p.stem != "__init__")
     code = "import importlib, sys\nfor n in sys.argv[1:]:\n    importlib.import_module('desktop_app.ui.' + n)\n"
     for name in names:
-        result = subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True,
-                                cwd=ui.parents[1], env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        result = subprocess.run(
+            [sys.executable, "-c", code, name],
+            capture_output=True,
+            text=True,
+            cwd=ui.parents[1],
+            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
         assert result.returncode == 0, (name, result.stderr[-800:])

@@ -118,7 +118,10 @@ def test_many_classes_show_top_ten_and_all_other_classes(qtbot) -> None:  # noqa
     assert len(bars.values()) == 11 and bars.top_label() == labels[order[0]]
     assert bars.sizeHint().height() < 12 * bars.fontMetrics().height() * 2  # never a thousand rows
     # Up to 12 classes: every class, in label order (bars do not jump between images).
-    assert [lab for lab, _ in bar_rows(CIFAR + ("none of the ten",), np.full(11, 1 / 11))] == [*CIFAR, "none of the ten"]
+    assert [lab for lab, _ in bar_rows(CIFAR + ("none of the ten",), np.full(11, 1 / 11))] == [
+        *CIFAR,
+        "none of the ten",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +272,9 @@ def test_taught_and_plain_models_in_model_details(two_models) -> None:  # noqa: 
 
 
 # --- 5. the model list appears with the window -----------------------------------------------
-def test_model_list_is_filled_at_construction_when_the_cache_is_warm(qtbot, make_window, two_models, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_model_list_is_filled_at_construction_when_the_cache_is_warm(
+    qtbot, make_window, two_models, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.models_controller import metadata_cached
     from desktop_app.ui.settings import Settings

@@ -75,8 +75,10 @@ def test_first_start_selects_the_most_accurate_model(qtbot, make_window, tmp_pat
     """Not the alphabetically first: "A weak" sorts first but "B strong" scores higher."""
     folder = tmp_path / "models"
     for name, accuracy in (("A weak", 0.4), ("B strong", 0.8)):
-        make_classifier(folder / f"{name[0].lower()}.onnx",
-                        metadata=colour_metadata(display_name=name, metrics={"test_accuracy": accuracy}))
+        make_classifier(
+            folder / f"{name[0].lower()}.onnx",
+            metadata=colour_metadata(display_name=name, metrics={"test_accuracy": accuracy}),
+        )
     window = make_window([folder])
     assert window.model_bar.model_combo.itemText(0).startswith("A weak")
     assert window.models.current.display_name == "B strong"

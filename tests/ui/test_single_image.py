@@ -136,13 +136,16 @@ def test_model_details_say_how_the_file_is_stored(tmp_path) -> None:  # noqa: AN
     from desktop_app.ui.model_dialog import overview_rows
 
     plain = make_classifier(tmp_path / "plain.onnx")
-    reduced = make_classifier(tmp_path / "reduced.onnx", metadata=colour_metadata(
-        training={"export": {"reduction": "int8", "float32_test_accuracy": 0.9123}}))
+    reduced = make_classifier(
+        tmp_path / "reduced.onnx",
+        metadata=colour_metadata(training={"export": {"reduction": "int8", "float32_test_accuracy": 0.9123}}),
+    )
     rows = dict(overview_rows(read_model_info(plain)))
     assert rows["Stored as"] == f"float32, {plain.stat().st_size / 2**20:.1f} MiB"
     rows = dict(overview_rows(read_model_info(reduced)))
     assert rows["Stored as"].startswith("int8, ") and rows["Stored as"].endswith(
-        "MiB (the float32 model: 91.23% test accuracy)")
+        "MiB (the float32 model: 91.23% test accuracy)"
+    )
 
 
 def test_empty_models_folder_shows_empty_state(qtbot, make_window, tmp_path, images) -> None:  # noqa: ANN001

@@ -13,7 +13,6 @@ from PIL import Image
 
 from desktop_app.engine.contract import read_model_info
 from desktop_app.engine.taught_models import DATA_ENV, user_models_dir
-from tests.teach.conftest import backbone  # noqa: F401 - the fixture
 from tests.teach.factory import make_class_folders, photo
 
 
@@ -68,8 +67,9 @@ def test_teach_menu_entry_teaches_and_selects_the_new_model(qtbot, make_window, 
     dialog.name_edit.setText("My fruit")
     with qtbot.waitSignal(dialog.model_taught, timeout=60_000):
         dialog.teach_button.click()
-    qtbot.waitUntil(lambda: window.state.model is not None and window.state.model.display_name == "My fruit",
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.state.model is not None and window.state.model.display_name == "My fruit", timeout=30_000
+    )
     assert window.state.model.path == user_models_dir() / "my_fruit.onnx"
     assert window.model_bar.model_combo.currentText().startswith("My fruit")
     assert window.actions.rename_model.isEnabled() and window.actions.delete_model.isEnabled()
@@ -126,7 +126,9 @@ def test_delete_refuses_a_file_the_app_did_not_write(qtbot, make_window, two_mod
     assert Path(colour.path).exists()
 
 
-def test_correct_the_image_result_adds_the_photo_and_reteaches(qtbot, make_window, two_models, backbone, garden, tmp_path) -> None:  # noqa: ANN001, F811
+def test_correct_the_image_result_adds_the_photo_and_reteaches(
+    qtbot, make_window, two_models, backbone, garden, tmp_path
+) -> None:  # noqa: ANN001, F811
     window = _window(make_window, two_models, backbone)
     _choose(qtbot, window, garden)
     berry = tmp_path / "outside" / "berry.png"
@@ -135,8 +137,11 @@ def test_correct_the_image_result_adds_the_photo_and_reteaches(qtbot, make_windo
     with qtbot.waitSignal(window.single.shown, timeout=20_000):
         window.open_paths([str(berry)])
     assert window.actions.correct_image.isEnabled()
-    button = next(b for b in window.single_view.result.findChildren(type(window.batch_view.cancel_button))
-                  if b.defaultAction() is window.actions.correct_image)
+    button = next(
+        b
+        for b in window.single_view.result.findChildren(type(window.batch_view.cancel_button))
+        if b.defaultAction() is window.actions.correct_image
+    )
     assert button.isVisibleTo(window.single_view.result)
 
     window.actions.correct_image.trigger()
@@ -148,10 +153,20 @@ def test_correct_the_image_result_adds_the_photo_and_reteaches(qtbot, make_windo
         assert "teaching Garden again" in window.statusBar().currentMessage()
     assert (tmp_path / "photos" / "berries" / "berry.png").is_file() and berry.is_file()  # copied, not moved
     # The next result comes from the re-taught model: it knows the new class.
-    qtbot.waitUntil(lambda: window.last_prediction is not None and window.last_prediction.probabilities is not None
-                    and len(window.last_prediction.probabilities) == 4, timeout=30_000)
-    assert window.state.model.labels == ("apples", "berries", "leaves", "sky") or \
-        list(window.state.model.labels) == ["apples", "berries", "leaves", "sky"]
+    qtbot.waitUntil(
+        lambda: (
+            window.last_prediction is not None
+            and window.last_prediction.probabilities is not None
+            and len(window.last_prediction.probabilities) == 4
+        ),
+        timeout=30_000,
+    )
+    assert window.state.model.labels == ("apples", "berries", "leaves", "sky") or list(window.state.model.labels) == [
+        "apples",
+        "berries",
+        "leaves",
+        "sky",
+    ]
     assert "taught again" in window.statusBar().currentMessage()
 
 
@@ -167,8 +182,9 @@ def test_correct_a_batch_row(qtbot, make_window, two_models, backbone, garden, t
     assert not window.actions.correct_row.isEnabled()  # no row selected
     window.batch_view.table.selectRow(0)
     assert window.actions.correct_row.isEnabled()
-    row = window.batch_view.model.prediction(window.batch_view.proxy.mapToSource(
-        window.batch_view.table.selectionModel().selectedRows()[0]).row())
+    row = window.batch_view.model.prediction(
+        window.batch_view.proxy.mapToSource(window.batch_view.table.selectionModel().selectedRows()[0]).row()
+    )
     window.actions.correct_row.trigger()
     window.teach.dialog.setTextValue("leaves")
     with qtbot.waitSignal(window.teach.retaught, timeout=60_000):
@@ -200,7 +216,9 @@ def test_a_photo_from_the_training_set_moves_to_its_right_class(tmp_path: Path) 
     assert add_to_class(outside, photos, "sky") == photos / "sky" / "x (2).png" and outside.exists()
 
 
-def test_corrections_during_a_reteach_are_taught_in_one_more_round(qtbot, make_window, two_models, backbone, garden, tmp_path) -> None:  # noqa: ANN001, F811
+def test_corrections_during_a_reteach_are_taught_in_one_more_round(
+    qtbot, make_window, two_models, backbone, garden, tmp_path
+) -> None:  # noqa: ANN001, F811
     window = _window(make_window, two_models, backbone)
     _choose(qtbot, window, garden)
     info = window.state.model

