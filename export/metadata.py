@@ -16,20 +16,7 @@ from typing import Any
 import onnx
 
 from desktop_app.engine.contract import FORMAT_VERSION, decode_metadata, encode_metadata, read_model_info
-
-#: CIFAR-10 class names in label-index order (STUDY.md).
-CIFAR10_LABELS: tuple[str, ...] = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
+from desktop_app.engine.scope import CIFAR10_LABELS  # CIFAR-10 class names in label-index order (STUDY.md)
 
 
 def metadata_from_report(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CIFAR_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+from desktop_app.engine.scope import CIFAR10_LABELS as CIFAR_LABELS  # noqa: E402
+
 PHOTO_DIRS = (REPO / "assets" / "samples",)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-#: The classes every CIFAR-10 model of this project knows (named in the empty state).
-CIFAR10_LABELS = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+from desktop_app.engine.scope import CIFAR10_LABELS  # noqa: F401 - the ten classes the empty state names
 
 
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
