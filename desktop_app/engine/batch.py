@@ -238,7 +238,7 @@ class DecodeSide:
         self.cost = _Cost()
         self._errors: list[tuple[Path, str]] = []
         self._files = iter_image_files(paths, recursive=recursive, errors=self._errors)
-        self._pending: deque[tuple[list[Path], Future]] = deque()
+        self._pending: deque[tuple[list[Path], Future[list[Decoded]]]] = deque()
         self._in_flight = 0
         self._exhausted = False
         self._stopped = False
@@ -344,9 +344,9 @@ class InferenceSide:
         self.run_size = share_of_batch(batch_size, self.runs)
         self._paths: list[str] = []
         self._arrays: list[np.ndarray] = []
-        self._scope_arrays: list[np.ndarray] = []
-        self._sizes: list[tuple[int, int]] = []
-        self._running: deque[Future] = deque()  # batches in the model, oldest first
+        self._scope_arrays: list[np.ndarray | None] = []
+        self._sizes: list[tuple[int, int] | None] = []
+        self._running: deque[Future[list[Prediction]]] = deque()  # batches in the model, oldest first
         self._pool = ThreadPoolExecutor(self.runs, thread_name_prefix="infer") if self.runs > 1 else None
 
     @property
@@ -396,7 +396,11 @@ class InferenceSide:
             self._pool.shutdown(wait=not cancelled, cancel_futures=True)
 
     def _run(
-        self, names: list[str], batch: np.ndarray, scope: tuple[list, list] | None = None, parallel: bool = False
+        self,
+        names: list[str],
+        batch: np.ndarray,
+        scope: tuple[list[np.ndarray | None], list[tuple[int, int] | None]] | None = None,
+        parallel: bool = False,
     ) -> list[Prediction]:
         # On the CPU every run executes on this thread (side by side: one-thread sessions; alone: one
         # intra-op thread), so this thread's CPU time is the model's (and the second opinion's).
@@ -480,9 +484,9 @@ def classify_stream(
     counter.start()
     tally = _Tally(on_progress, counter)
     sizes = [classifier.input_size]
-    if scope is not None and tuple(scope.input_size) not in sizes:
-        sizes.append(tuple(scope.input_size))  # decode once, resize per model
-    scope_index = sizes.index(tuple(scope.input_size)) if scope is not None else 0
+    if scope is not None and scope.input_size not in sizes:
+        sizes.append(scope.input_size)  # decode once, resize per model
+    scope_index = sizes.index(scope.input_size) if scope is not None else 0
     decoder = DecodeSide(
         paths,
         sizes,
@@ -496,7 +500,8 @@ def classify_stream(
     model = InferenceSide(classifier, batch_size, top_k, cancel, scope=scope)
     completed = False
     # A model run stuck in onnxruntime stops on cancel; so does the scope checker's.
-    running = [classifier, *([scope.classifier] if isinstance(getattr(scope, "classifier", None), Classifier) else [])]
+    scope_classifier = getattr(scope, "classifier", None)
+    running = [classifier, *([scope_classifier] if isinstance(scope_classifier, Classifier) else [])]
     for model_classifier in running:
         model_classifier.stop_runs_on(cancel, finished)
     try:
@@ -510,7 +515,9 @@ def classify_stream(
                 if isinstance(result, str):
                     ready.append(error_prediction(path, result))
                 else:
-                    ready += model.add(str(path), result.pixels[0], result.pixels[scope_index], result.size)
+                    pixels = result.pixels[0]
+                    assert pixels is not None  # load_pixels_at always makes the first size
+                    ready += model.add(str(path), pixels, result.pixels[scope_index], result.size)
             ready += decoder.refill(model.waiting)  # the next decodes start before the caller handles these rows
             if decoder.done:
                 ready += model.finish()

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import onnxruntime as ort
@@ -142,7 +142,7 @@ def add_second_opinion(
     judged = [i for i, image in enumerate(images) if image is not None]
     verdicts = [TOO_SMALL] * len(rows)
     if judged:
-        batch = np.stack([images[i] for i in judged]).astype(np.float32)
+        batch = np.stack([image for image in images if image is not None]).astype(np.float32)
         kwargs = {"parallel": parallel, "cancel": cancel} if isinstance(opinion, ScopeChecker) else {}
         found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], **kwargs)
         for i, verdict in zip(judged, found, strict=True):
@@ -197,7 +197,7 @@ class Classifier:
     def _on_cuda(self) -> bool:
         return self.report.provider_label == "CUDA"
 
-    def _session_for(self, parallel: bool):
+    def _session_for(self, parallel: bool) -> ort.InferenceSession:
         """A parallel run opens the side-by-side session only when it would overlap another run, so one
         image (or a folder's first batch) never pays for opening it."""
         with self._parallel_lock:
@@ -256,7 +256,7 @@ class Classifier:
             if cancel is not None:
                 with self._runs_lock:
                     self._runs.pop(options, None)
-        return probabilities
+        return cast(np.ndarray, probabilities)
 
     def cancel_runs(self, cancel: threading.Event) -> int:
         """Stop the runs in progress that were given ``cancel``; return how many."""
@@ -301,13 +301,15 @@ class Classifier:
         """
         path = None if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
         sizes = [self.info.input_size]
-        if scope is not None and tuple(scope.input_size) != tuple(self.info.input_size):
-            sizes.append(tuple(scope.input_size))
+        if scope is not None and scope.input_size != self.info.input_size:
+            sizes.append(scope.input_size)
         try:
             pixels, size = load_pixels_at(source, sizes, fit=fit, extra_min_side=second_opinion_min_side(scope))
         except ImageLoadError as exc:
             return error_prediction(path, str(exc))
-        prediction = self.predictions([path], pixels[0][None].astype(np.float32), top_k=top_k)[0]
+        first = pixels[0]
+        assert first is not None  # load_pixels_at always makes the first size
+        prediction = self.predictions([path], first[None].astype(np.float32), top_k=top_k)[0]
         if scope is not None:
             add_second_opinion([prediction], scope, [pixels[-1]], [size])
         return prediction

@@ -253,11 +253,13 @@ def build_model_info(
         raise ModelContractError(path, problems)
     metadata, _ = decode_metadata(props)
     path = Path(path)
+    _, height, width, _ = inputs[0].shape
+    assert isinstance(height, int) and isinstance(width, int)  # check_contract made sure
     return ModelInfo(
         path=path,
         labels=tuple(metadata["labels"]),
         input_name=inputs[0].name,
-        input_size=(int(inputs[0].shape[1]), int(inputs[0].shape[2])),
+        input_size=(height, width),
         output_name=outputs[0].name,
         display_name=metadata.get("display_name") or path.stem,
         description=metadata.get("description", ""),

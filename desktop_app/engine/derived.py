@@ -37,7 +37,7 @@ def is_derived(info: ModelInfo) -> bool:
 
 def _manifest(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelContractError(path, [f"cannot be read ({exc})"]) from exc
     except json.JSONDecodeError as exc:
@@ -53,7 +53,8 @@ def _manifest(path: Path) -> dict[str, Any]:
 def base_path(path: str | Path) -> Path:
     """The base ONNX file a manifest names (relative to the manifest's folder)."""
     path = Path(path)
-    return path.parent / _manifest(path)["base"]
+    base: str = _manifest(path)["base"]  # _manifest made sure it is a str
+    return path.parent / base
 
 
 def read_derived_info(path: str | Path) -> ModelInfo:

@@ -173,7 +173,7 @@ def _decode(source: str | Path | bytes, draft_side: int | None) -> Image.Image:
     fp, path = _read_source(source)
     with fp:
         try:
-            image = Image.open(fp, formats=ALLOWED_FORMATS)
+            image: Image.Image = Image.open(fp, formats=ALLOWED_FORMATS)
         except _BOMB as exc:
             raise ImageLoadError(path, "too_large", str(exc)) from None
         except UnidentifiedImageError:

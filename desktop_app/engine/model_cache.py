@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from desktop_app.engine.contract import ModelInfo, TensorSpec, build_model_info, read_model_specs
 
@@ -56,7 +56,7 @@ def _load(file: Path) -> dict[str, dict[str, Any]]:
         return {}
     if not isinstance(data, dict) or data.get("version") != _VERSION or not isinstance(data.get("models"), dict):
         return {}
-    return data["models"]
+    return cast(dict[str, dict[str, Any]], data["models"])
 
 
 def _save(file: Path, entries: dict[str, dict[str, Any]]) -> None:

@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -53,7 +53,7 @@ PROFILE_NEIGHBOURS = 4
 
 def normalise(features: np.ndarray) -> np.ndarray:
     features = np.atleast_2d(np.asarray(features, np.float32))
-    return features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12)
+    return cast(np.ndarray, features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12))
 
 
 def class_centres(features: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
@@ -85,7 +85,7 @@ def general_profile(
 
 def general_mass(probabilities: np.ndarray, profile: np.ndarray) -> np.ndarray:
     """``(N,)`` general-model probability on the ``profile`` classes."""
-    return np.atleast_2d(np.asarray(probabilities, np.float32))[:, profile].sum(axis=1)
+    return cast(np.ndarray, np.atleast_2d(np.asarray(probabilities, np.float32))[:, profile].sum(axis=1))
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,13 @@ class NoveltyModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(N,)`` bool "unlike anything taught" and the nearest centre's index, per row of features."""
         dist, nearest = distances(features, self.centres)
-        usable = (
+        mass: np.ndarray | None = None
+        if (
             general_probabilities is not None
             and self.profile is not None
             and np.shape(general_probabilities)[-1] > int(self.profile.max(initial=0))
-        )
-        mass = general_mass(general_probabilities, self.profile) if usable else None
+        ):
+            mass = general_mass(general_probabilities, self.profile)
         return self.thresholds.fires(dist, mass), nearest
 
 

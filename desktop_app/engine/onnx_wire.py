@@ -103,10 +103,11 @@ class Message:
             out += encode_varint(number << 3 | wire)
             if wire == VARINT:
                 out += encode_varint(int(value))
-            elif wire == LENGTH:
-                out += encode_varint(len(value)) + value  # type: ignore[arg-type]
             else:
-                out += value  # type: ignore[operator]
+                assert isinstance(value, bytes)  # only varints hold ints
+                if wire == LENGTH:
+                    out += encode_varint(len(value))
+                out += value
         return bytes(out)
 
     def all(self, number: int) -> list[int | bytes]:
@@ -185,8 +186,8 @@ def make_node(op_type: str, inputs: list[str], outputs: list[str], name: str, **
     for value in outputs:
         msg.add(NODE_OUTPUT, value)
     msg.add(NODE_NAME, name).add(NODE_OP, op_type)
-    for key, value in ints.items():
-        msg.add(NODE_ATTRIBUTE, Message().add(ATTR_NAME, key).add(ATTR_INT, value).add(ATTR_TYPE, INT_ATTRIBUTE))
+    for key, number in ints.items():
+        msg.add(NODE_ATTRIBUTE, Message().add(ATTR_NAME, key).add(ATTR_INT, number).add(ATTR_TYPE, INT_ATTRIBUTE))
     return msg.serialize()
 
 

@@ -48,9 +48,12 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from desktop_app.engine.classifier import Prediction
+
+if TYPE_CHECKING:
+    import _csv
 
 FORMATS = {".csv": "csv", ".json": "json"}
 #: Columns every row has, in order; the class columns go before ``error``.
@@ -140,13 +143,13 @@ def prediction_row(
     *,
     columns: Sequence[str] | None = None,
     model: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """One result as a flat dict of plain values (column order = key order); JSON's row.
 
     ``columns``: ``class_columns(labels)``, when the caller already has it.
     """
     probabilities = prediction.probabilities
-    row: dict = {
+    row: dict[str, Any] = {
         "path": _text(prediction.path) or "",
         "label": _text(prediction.label),
         "probability": _number(prediction.probability),
@@ -173,7 +176,7 @@ def _number_text(value: float) -> str:
     return text if "." in text or "e" in text or "n" in text else text + ".0"
 
 
-def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | None = None) -> list:
+def csv_cells(prediction: Prediction, top_k: int, n_classes: int, model: str | None = None) -> list[Any]:
     """The CSV row of ``prediction``: :func:`prediction_row`'s values in column order, as the CSV shows them.
 
     ``n_classes``: the number of class columns (``len(class_columns(labels))``).
@@ -261,7 +264,7 @@ def _is_below(target: Path, folder: str | Path) -> bool:
 def remove_stale_temporary_files(folder: str | Path, *, now: float | None = None) -> list[Path]:
     """Delete temporary result files of killed runs in ``folder`` (only our own pattern); return them."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -320,7 +323,7 @@ class ResultWriter:
         self._file: IO[str] | None = None
         self._tmp: Path | None = None
         self._target: Path | None = None
-        self._csv = None  # csv.writer while writing CSV
+        self._csv: _csv.Writer | None = None  # csv.writer while writing CSV
         self._class_columns = class_columns(self.labels)
 
     def __enter__(self) -> ResultWriter:

@@ -24,11 +24,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.verdict import ScopeVerdict
+
+if TYPE_CHECKING:
+    from desktop_app.engine.sessions import Device
 
 MAP_FILE = Path(__file__).with_name("data") / "imagenet_to_cifar10.json"
 NUM_IMAGENET = 1000
@@ -96,12 +100,12 @@ def default_map() -> CifarMap:
 
 def mapped_mass(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """``(N, 1000)`` general-model probabilities -> ``(N, 10)`` probability per CIFAR-10 class."""
-    return np.atleast_2d(np.asarray(probabilities, np.float32)) @ matrix
+    return cast(np.ndarray, np.atleast_2d(np.asarray(probabilities, np.float32)) @ matrix)
 
 
 def in_scope(mass: np.ndarray, threshold: float = DEFAULT_SCOPE_THRESHOLD) -> np.ndarray:
     """``(N,)`` bool: the summed mass on the ten classes reaches ``threshold``."""
-    return np.atleast_2d(mass).sum(axis=1) >= threshold
+    return cast(np.ndarray, np.atleast_2d(mass).sum(axis=1) >= threshold)
 
 
 def with_none_of_the_ten(mass: np.ndarray) -> np.ndarray:
@@ -176,7 +180,7 @@ class ScopeChecker:
     def __init__(
         self,
         general: ModelInfo,
-        device=None,
+        device: Device | None = None,
         *,
         threshold: float = DEFAULT_SCOPE_THRESHOLD,
         cifar_map: CifarMap | None = None,
@@ -202,8 +206,8 @@ class ScopeChecker:
         *,
         sizes: Sequence[tuple[int, int] | None] | None = None,
         parallel: bool = False,
-        cancel=None,
-    ) -> list[ScopeVerdict]:  # type: ignore[no-untyped-def]
+        cancel: threading.Event | None = None,
+    ) -> list[ScopeVerdict]:
         """``(N, H, W, 3)`` RGB 0..255 at :attr:`input_size` -> one verdict per image.
 
         ``sizes``: the files' (width, height), so that tiny images are not judged (:func:`checkable`);
@@ -237,11 +241,11 @@ def image_size(source: str | Path | bytes) -> tuple[int, int] | None:
 
     from PIL import Image
 
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = io.BytesIO(bytes(source))
+    fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
     try:
-        with Image.open(source) as im:
-            return im.size
+        image = Image.open(fp)
+        with image:  # not "as": Pillow's __enter__ is untyped
+            return image.size
     except (OSError, ValueError):
         return None
 

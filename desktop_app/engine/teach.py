@@ -223,7 +223,7 @@ def extract_features(
     general: np.ndarray | None = None
     kept: list[int] = []
     skipped: list[tuple[Path, str]] = []
-    pending: deque[tuple[int, Future]] = deque()
+    pending: deque[tuple[int, Future[np.ndarray | str]]] = deque()
     batch: list[np.ndarray] = []
     batch_index: list[int] = []
     upcoming = iter(range(len(paths)))
@@ -439,7 +439,7 @@ def _metadata(
     plan: TeachSet,
     labels: list[str],
     y: np.ndarray,
-    metrics: dict,
+    metrics: dict[str, Any],
     name: str | None,
     out: str | Path,
     extractor: FeatureExtractor,

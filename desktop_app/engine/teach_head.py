@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class Head:
     l2: float
 
     def logits(self, features: np.ndarray) -> np.ndarray:
-        return features @ self.weights + self.bias
+        return cast(np.ndarray, features @ self.weights + self.bias)
 
     def scaled(self, temperature: float) -> Head:
         """The same head with its logits divided by ``temperature`` (calibration folded in)."""
@@ -49,7 +50,7 @@ class Head:
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    return cast(np.ndarray, e / e.sum(axis=1, keepdims=True))
 
 
 def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -90,6 +91,7 @@ def fit_path(
         if check:
             check()
         if dual:
+            assert kernel is not None  # made above when dual
             state = _descend(kernel, y, classes, l2, steps, state, dual=True)
             w = z.T @ state[0]
         else:

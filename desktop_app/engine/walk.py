@@ -13,7 +13,7 @@ with the file count.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from desktop_app.engine.images import IMAGE_SUFFIXES
@@ -31,7 +31,9 @@ def _folder_id(path: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def _walk(root: str, recursive: bool, errors: list[tuple[Path, str]] | None, seen: set) -> Iterator[Path]:
+def _walk(
+    root: str, recursive: bool, errors: list[tuple[Path, str]] | None, seen: set[tuple[int, int]]
+) -> Iterator[Path]:
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -76,7 +78,9 @@ def iter_image_files(
             yield path
 
 
-def count_image_files(paths: Iterable[str | Path], *, recursive: bool = True, stop=None) -> int | None:
+def count_image_files(
+    paths: Iterable[str | Path], *, recursive: bool = True, stop: Callable[[], bool] | None = None
+) -> int | None:
     """Count what :func:`iter_image_files` would yield, plus folder errors; None if stopped."""
     errors: list[tuple[Path, str]] = []
     count = 0
