@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.ui.probability_bars import ProbabilityBars, percent_text
 from desktop_app.ui.qt_images import read_qimage
+from desktop_app.ui.scope_setting import second_opinion
 from desktop_app.ui.signals import emit
 from desktop_app.ui.text import model_title
 from desktop_app.ui.workers import Task
@@ -37,10 +38,12 @@ THUMBNAIL_SIDE = 96
 CARD_WIDTH = 260
 
 
-def _classify(info: Any, device: Any, path: str) -> Any:
+def _classify(info: Any, models: Sequence[Any], device: Any, path: str, scope_check: bool) -> Any:
+    """One card's prediction, with the model's scope / novelty check like the single view's."""
     from desktop_app.engine.classifier import get_classifier
 
-    return get_classifier(info, device).classify(path)
+    scope = second_opinion(info, models, device, enabled=scope_check)
+    return get_classifier(info, device).classify(path, scope=scope)
 
 
 class ModelCard(QFrame):
@@ -154,8 +157,8 @@ class CompareDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(min(1200, (CARD_WIDTH + 12) * min(4, max(1, len(self._models))) + 60), 560)
 
-    def set_image(self, path: str, device: Any = None) -> None:
-        """(Re)classify ``path`` with every model."""
+    def set_image(self, path: str, device: Any = None, *, scope_check: bool = True) -> None:
+        """(Re)classify ``path`` with every model (each with its scope check unless ``scope_check`` is off)."""
         self._device = device if device is not None else self._device
         self._generation += 1
         self._path = path
@@ -174,7 +177,7 @@ class CompareDialog(QDialog):
         self._pending = len(self.cards)
         self.summary.setText(f"Classifying with {len(self.cards)} models..." if self.cards else "No models to compare.")
         for card in self.cards:
-            task = Task(_classify, card.info, self._device, path)
+            task = Task(_classify, card.info, self._models, self._device, path, scope_check)
             generation = self._generation
             task.signals.result.connect(lambda pred, c=card, g=generation: self._done(g, c, pred, None))
             task.signals.error.connect(lambda msg, c=card, g=generation: self._done(g, c, None, msg))

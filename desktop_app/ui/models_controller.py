@@ -271,6 +271,6 @@ class ModelsController(QObject):
             from desktop_app.ui.compare_view import CompareDialog
 
             self.compare_dialog = CompareDialog(self.infos, device, self.pool, self._parent)
-        self.compare_dialog.set_image(path, device)
+        self.compare_dialog.set_image(path, device, scope_check=self.state.scope_check)
         self.compare_dialog.show()
         self.compare_dialog.raise_()

@@ -91,6 +91,26 @@ def test_compare_card_marks_an_out_of_scope_answer(qtbot, two_models) -> None:  
     assert card.verdict.text() == "cat" and card.detail.text() == "90.0%" and not card.bars.dimmed
 
 
+@needs_general
+def test_compare_runs_each_models_scope_check(qtbot) -> None:  # noqa: ANN001
+    """Compare on the hot dog: the CIFAR model's card is out of scope, the general model's is not checked."""
+    from PySide6.QtCore import QThreadPool
+
+    from desktop_app.engine.registry import ModelRegistry
+    from desktop_app.ui.compare_view import CompareDialog
+
+    models = [m for m in ModelRegistry([MODELS]).models if m.name in ("compact_vgg", GENERAL.stem)]
+    dialog = CompareDialog(models, "cpu", QThreadPool.globalInstance())
+    qtbot.addWidget(dialog)
+    photo = str(ROOT / "assets" / "samples" / "_not-cifar" / "hot_dog.jpg")
+    for scope_check in (True, False):
+        with qtbot.waitSignal(dialog.all_done, timeout=60_000):
+            dialog.set_image(photo, scope_check=scope_check)
+        cards = {card.info.name: card for card in dialog.cards}
+        assert ("out of scope" in cards["compact_vgg"].detail.text()) is scope_check
+        assert "out of scope" not in cards[GENERAL.stem].detail.text()
+
+
 def test_batch_side_panel_shows_the_scope_verdict(qtbot, make_window, images) -> None:  # noqa: ANN001
     window = make_window()
     view = window.batch_view
