@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +15,30 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 CIFAR_TARBALL = SHARED_DATA / "cifar10-jpeg.tar.gz"
+
+
+def run_child(
+    module: str, *args: str, timeout: float, env: dict[str, str] | None = None, check: bool = True
+) -> dict[str, Any]:
+    """Run ``python -m benchmarks.<module> ARGS`` in a fresh interpreter and return the last JSON line it printed.
+
+    Measurements that must not share the suite's process (peak memory, a fresh
+    Qt app, a cold teach) report one JSON object on stdout. ``check``: a
+    non-zero exit is an error even when a result was printed.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if (check and done.returncode != 0) or not lines:
+        raise RuntimeError(f"{module} failed or printed no result ({done.returncode}):\n{done.stderr[-3000:]}")
+    return dict(json.loads(lines[-1]))
 
 
 @dataclass

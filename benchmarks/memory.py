@@ -9,13 +9,10 @@ more peak memory. Each size runs in its own child process
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 
 from benchmarks import data
-from benchmarks.common import REPO_ROOT, Context, Section, Target, rate
+from benchmarks.common import Context, Section, Target, rate, run_child
 from benchmarks.models import prepare
 
 NAME = "memory"
@@ -25,17 +22,7 @@ TARGET_MB = 50.0
 
 def child_run(model: str, out: str, folders: list[str]) -> dict:
     """Run one batch in a fresh interpreter and return its JSON report."""
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory_child", model, out, *folders],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"memory child failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child("memory_child", model, out, *folders, timeout=600)
 
 
 def run(ctx: Context) -> Section:

@@ -13,13 +13,11 @@ same, the disk stays free.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from benchmarks import data
-from benchmarks.common import REPO_ROOT, Context, Section, Target, rate, ratio
+from benchmarks.common import Context, Section, Target, rate, ratio, run_child
 
 NAME = "teach"
 TITLE = "Teaching a model from photo folders"
@@ -55,19 +53,7 @@ def class_folders(root: Path, photos: list[Path], count: int) -> Path:
 
 
 def child(folder: Path, out: Path, model: Path) -> dict:
-    import json
-
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.teach_child", str(folder), str(out), str(model)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"teach child failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child("teach_child", str(folder), str(out), str(model), timeout=900)
 
 
 def classify_seconds(model: Path, folder: Path) -> tuple[float, int]:

@@ -11,13 +11,10 @@ screenful of decodes costs on this machine right now.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 from benchmarks import data
-from benchmarks.common import REPO_ROOT, Context, Section, Target
+from benchmarks.common import REPO_ROOT, Context, Section, Target, run_child
 
 NAME = "thumbnails"
 TITLE = "Thumbnails after a scroll across phone photos (offscreen)"
@@ -35,19 +32,9 @@ def run(ctx: Context) -> Section:
         os.link(photos[i % len(photos)], folder / f"row_{i:05d}.jpg")
     drag_s = ctx.size(DRAG_S, 1)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.thumbnail_child", str(folder), "--drag-s", str(drag_s)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        raise RuntimeError(f"thumbnail child printed no result ({done.returncode}):\n{done.stderr[-3000:]}")
-    result = json.loads(lines[-1])
+    result = run_child(
+        "thumbnail_child", str(folder), "--drag-s", str(drag_s), timeout=300, env=env, check=False
+    )  # the printed result counts whatever the exit status
     after, first = result["after_drag_s"], result["first_screen_s"]
     section.columns = ["Rows", "Rows on screen", "First screen from cold", "After the drag stops", "Ratio"]
     section.rows = [[f"{rows:,}", str(result["on_screen"]), f"{first:.2f} s", f"{after:.2f} s", f"{after / first:.2f}"]]
