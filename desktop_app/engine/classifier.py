@@ -112,7 +112,12 @@ class SecondOpinion(Protocol):
     def input_size(self) -> tuple[int, int]: ...
 
     def check_arrays(
-        self, batch: np.ndarray, *, sizes: Sequence[tuple[int, int] | None] | None = None
+        self,
+        batch: np.ndarray,
+        *,
+        sizes: Sequence[tuple[int, int] | None] | None = None,
+        parallel: bool = False,
+        cancel: threading.Event | None = None,
     ) -> list[ScopeVerdict]: ...
 
 
@@ -135,16 +140,16 @@ def add_second_opinion(
     ``sizes``: the files' (width, height) as decoded, so that tiny images are not judged; an image left out
     (None: under :func:`second_opinion_min_side`) gets the scope check's "too small" verdict.
     ``parallel``: this runs beside other runs (the scope checker then uses its one-thread session);
-    ``cancel``: stops the scope checker's run like the model's (:class:`InferenceCancelled`).
+    ``cancel``: stops the scope checker's run like the model's (:class:`InferenceCancelled`); a check
+    that cannot use them (the novelty check) ignores both.
     """
-    from desktop_app.engine.scope import TOO_SMALL, ScopeChecker
+    from desktop_app.engine.scope import TOO_SMALL
 
     judged = [i for i, image in enumerate(images) if image is not None]
     verdicts = [TOO_SMALL] * len(rows)
     if judged:
         batch = np.stack([image for image in images if image is not None]).astype(np.float32)
-        kwargs = {"parallel": parallel, "cancel": cancel} if isinstance(opinion, ScopeChecker) else {}
-        found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], **kwargs)
+        found = opinion.check_arrays(batch, sizes=[sizes[i] for i in judged], parallel=parallel, cancel=cancel)
         for i, verdict in zip(judged, found, strict=True):
             verdicts[i] = verdict
     for row, verdict in zip(rows, verdicts, strict=True):
