@@ -60,7 +60,7 @@ from desktop_app.engine.classifier import (
     error_prediction,
     second_opinion_min_side,
 )
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
+from desktop_app.engine.images import DEFAULT_FIT, decoded_or_error, load_pixels_at
 from desktop_app.engine.machine import logical_cpus
 from desktop_app.engine.sessions import intra_op_threads
 from desktop_app.engine.walk import count_image_files, iter_image_files
@@ -179,12 +179,9 @@ class _Gate:
 
 def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str, extra_min_side: int = 0) -> Decoded:
     """Pixels of ``path`` at each of ``sizes`` from one decode, with its size as decoded, or the error text."""
-    try:
-        return DecodedImage(*load_pixels_at(path, sizes, fit=fit, extra_min_side=extra_min_side))
-    except ImageLoadError as exc:
-        return str(exc)
-    except Exception as exc:  # a Pillow bug must cost one row, not the batch
-        return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
+    return decoded_or_error(
+        path, lambda: DecodedImage(*load_pixels_at(path, sizes, fit=fit, extra_min_side=extra_min_side))
+    )
 
 
 def decode_workers(on_gpu: bool = False) -> int:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -269,6 +269,19 @@ def load_pixels_at(
     return tuple(
         np.asarray(fit_image(image, size, fit)) if keep else None for size, keep in zip(sizes, wanted)
     ), decoded_size
+
+
+_T = TypeVar("_T")
+
+
+def decoded_or_error(path: Path, decode: Callable[[], _T]) -> _T | str:
+    """``decode()``, or the one-line error text of ``path``: a bad file (or a Pillow bug) costs one row, not the run."""
+    try:
+        return decode()
+    except ImageLoadError as exc:
+        return str(exc)
+    except Exception as exc:  # a Pillow bug must cost one row too
+        return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
 
 
 def load_image(source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 
 from desktop_app.engine import novelty
 from desktop_app.engine.contract import FORMAT_VERSION, encode_metadata, read_model_info
-from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels
+from desktop_app.engine.images import DEFAULT_FIT, decoded_or_error, load_pixels
 from desktop_app.engine.registry import shipped_models_dir
 from desktop_app.engine.teach_head import Cancelled, cross_validate, fit_head, fit_temperature, softmax
 from desktop_app.engine.walk import is_image_name, iter_image_files
@@ -192,12 +192,7 @@ class FeatureExtractor:
 
 
 def _decode(path: Path, size: tuple[int, int]) -> np.ndarray | str:
-    try:
-        return load_pixels(path, size, fit=DEFAULT_FIT, draft_factor=DRAFT_FACTOR)
-    except ImageLoadError as exc:
-        return str(exc)
-    except Exception as exc:  # a Pillow bug must cost one photo, not the teaching
-        return f"{path.name}: unexpected error while decoding ({type(exc).__name__}: {exc})"
+    return decoded_or_error(path, lambda: load_pixels(path, size, fit=DEFAULT_FIT, draft_factor=DRAFT_FACTOR))
 
 
 def extract_features(
