@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
         self.batch.cancel()
         self.teach.cancel()
         self.thumbnails.clear()
+        for task in list(self._tasks):
+            # A model load or export ending after this reaches no widget: they may be deleted next.
+            task.signals.blockSignals(True)
         # Short waits: a cancelled batch stops within one inference batch; quitting must feel instant.
         self.pool.waitForDone(400)
         self.thumbnails.wait(100)

@@ -96,3 +96,33 @@ def test_start_takes_the_command_line_device_and_models_dirs(qtbot, two_models, 
     qtbot.waitUntil(lambda: window.last_prediction is not None, timeout=20000)
     assert window.status.provider.text() == "Running on CPU"
     window.close()
+
+
+def test_a_task_finishing_after_its_window_closed_reaches_nothing(qtbot, two_models) -> None:  # noqa: ANN001
+    """A slow model load that ends after its window closed, as the window is deleted, must not reach
+    the deleted widgets (it did: 'Internal C++ object (QLabel) already deleted', in a later test)."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.workers import Task
+
+    window = MainWindow(Settings(), model_folders=[two_models])  # not qtbot's: this test deletes it
+    with qtbot.waitSignal(window.models.loaded_signal, timeout=10000):
+        window.show()
+    qtbot.waitUntil(lambda: window.pool.activeThreadCount() == 0, timeout=10000)  # the start's model load
+    qtbot.wait(50)  # ... and its result delivered
+    label = window.status.provider
+    release, reached = threading.Event(), []
+    task = Task(release.wait, 10)
+    task.signals.result.connect(lambda _value: reached.append(label.text()))
+    window.run_task(task)
+    window.close()
+    threading.Timer(0.3, release.set).start()
+    window.deleteLater()
+    # Deleting the window waits for its pool, so the task's result is queued while it goes.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert release.is_set()
+    qtbot.wait(300)  # a result still queued would be delivered here
+    assert reached == []
