@@ -17,8 +17,9 @@ per logical CPU doing nothing but Pillow's draft decode and the resize to
 The scope check (issue 16: the ImageNet general model beside every CIFAR-10
 model) is measured on and off: on the CIFAR-10 JPEGs it skips every file
 (32x32 is under ``MIN_CHECK_SIDE``), on phone photos it runs EfficientNet-Lite0
-at 224x224 on every photo. The command line's default settings run it; the
-phone-photo target is judged with ``--no-scope-check`` (the decode-bound case).
+at 224x224 on every photo. The command line's default settings run it. The
+phone-photo target is judged with ``--model deep_cnn --no-scope-check``, the
+decode-bound case; the default model's runs are reported beside it.
 """
 
 from __future__ import annotations
@@ -171,15 +172,25 @@ def _model_line(stderr: str) -> str:
     return next((line for line in stderr.splitlines() if line.startswith("model:")), stderr[-300:])
 
 
-def _phone_photo_runs(ctx: Context) -> dict:
-    """The CLI over a folder of phone photos, alternating with the decode-only limit.
+#: The phone-photo runs: name -> the CLI's options. The target is judged on ``decode_bound``: a
+#: CIFAR-10 model whose work per photo is far below decoding it, so the run measures the pipeline's
+#: use of the cores for decoding. The default model (EfficientNet-Lite0 transfer, 224x224 inside)
+#: costs more per photo than the decode, so its rows show what the default costs, not the pipeline.
+PHONE_RUNS = {
+    "decode_bound": ("--model", "deep_cnn", "--no-scope-check"),
+    "default_model": ("--no-scope-check",),
+    "checked": (),
+}
 
-    Limit, CLI, limit, CLI, ..., limit: each CLI run (``--no-scope-check``)
-    is compared with the mean of the limits on either side. The CLI's
-    start-up (imports, model load: the same command on an empty folder,
-    timed before each run) is taken off its wall time, as the decode-only
-    processes time their loop. Each round also runs the CLI with its default
-    settings (scope check on), right after the run without it.
+
+def _phone_photo_runs(ctx: Context) -> dict:
+    """The CLI over a folder of phone photos with each of :data:`PHONE_RUNS`, alternating with the
+    decode-only limit.
+
+    Limit, CLI runs, limit, CLI runs, ..., limit: each CLI run is compared
+    with the mean of the limits on either side. The CLI's start-up (imports,
+    model load: the same command on an empty folder, timed before each run)
+    is taken off its wall time, as the decode-only processes time their loop.
     """
     from desktop_app.engine.machine import logical_cpus
 
@@ -188,42 +199,42 @@ def _phone_photo_runs(ctx: Context) -> dict:
     empty.mkdir(exist_ok=True)
     processes = logical_cpus()
     _decode_only_s(files[:processes], processes)  # warm-up: page cache, code paths
-    limits, runs, startups, walls, model = [_decode_only_s(files, processes)], [], [], [], ""
-    checked_runs, checked_startups, checked_model = [], [], ""
+    limits = [_decode_only_s(files, processes)]
+    timed: dict[str, dict[str, list]] = {name: {"runs": [], "startups": [], "walls": []} for name in PHONE_RUNS}
+    models: dict[str, str] = {}
     for _ in range(ctx.size(ROUNDS, 1)):
-        startup, _ = _cli_s(empty, ctx.work / "phone_empty.csv", "--no-scope-check")
-        wall, stderr = _cli_s(files[0].parent, ctx.work / "phone.csv", "--no-scope-check")
-        model = _model_line(stderr)
-        checked_startup, _ = _cli_s(empty, ctx.work / "phone_empty.csv")
-        checked_wall, stderr = _cli_s(files[0].parent, ctx.work / "phone_checked.csv")
-        checked_model = _model_line(stderr)
+        for name, options in PHONE_RUNS.items():
+            startup, _ = _cli_s(empty, ctx.work / "phone_empty.csv", *options)
+            wall, stderr = _cli_s(files[0].parent, ctx.work / f"phone_{name}.csv", *options)
+            models[name] = _model_line(stderr)
+            timed[name]["startups"].append(startup)
+            timed[name]["walls"].append(wall)
+            timed[name]["runs"].append(wall - startup)
         limits.append(_decode_only_s(files, processes))
-        startups.append(startup)
-        walls.append(wall)
-        runs.append(wall - startup)
-        checked_startups.append(checked_startup)
-        checked_runs.append(checked_wall - checked_startup)
-    with open(ctx.work / "phone.csv", newline="", encoding="utf-8") as fp:
-        rows = sum(1 for _ in csv.DictReader(fp))
-    ratios = [(limits[i] + limits[i + 1]) / 2 / runs[i] for i in range(len(runs))]
     count = len(files)
-    return {
-        "rows": rows,
+    result: dict = {
         "photos": count,
         "origin": origin,
         "processes": processes,
-        "model": model,
         "mb": sum(f.stat().st_size for f in files) / count / 1e6,
-        "run_ratios": ratios,
-        "engine_rate": count * len(runs) / sum(runs),
         "pure_rate": count * len(limits) / sum(limits),
-        "wall_rate": count * len(walls) / sum(walls),
-        "startup_s": sum(startups) / len(startups),
-        "fraction": sum(ratios) / len(ratios),
-        "checked_model": checked_model,
-        "checked_rate": count * len(checked_runs) / sum(checked_runs),
-        "checked_startup_s": sum(checked_startups) / len(checked_startups),
     }
+    for name, t in timed.items():
+        with open(ctx.work / f"phone_{name}.csv", newline="", encoding="utf-8") as fp:
+            rows = sum(1 for _ in csv.DictReader(fp))
+        runs = t["runs"]
+        ratios = [(limits[i] + limits[i + 1]) / 2 / runs[i] for i in range(len(runs))]
+        result[name] = {
+            "options": " ".join(PHONE_RUNS[name]),
+            "model": models[name],
+            "rows": rows,
+            "run_ratios": ratios,
+            "fraction": sum(ratios) / len(ratios),
+            "engine_rate": count * len(runs) / sum(runs),
+            "wall_rate": count * len(t["walls"]) / sum(t["walls"]),
+            "startup_s": sum(t["startups"]) / len(t["startups"]),
+        }
+    return result
 
 
 def _scope_checker():  # type: ignore[no-untyped-def]
@@ -310,23 +321,22 @@ def run(ctx: Context) -> Section:
                 checked_run,
             )
         )
-    section.rows.append(
-        _table_row(
-            f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90), `image-classifier classify "
-            "--no-scope-check` against the decode-only limit",
-            phone,
-            1,
+    photo_kind = f"phone photos {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} (q90)"
+    for name, what in (
+        ("decode_bound", "the decode-bound case, the target"),
+        ("default_model", "the default model, model-bound"),
+        ("checked", "default settings: default model and scope check"),
+    ):
+        run_ = phone[name]
+        section.rows.append(
+            [
+                f"{photo_kind}, `image-classifier classify {run_['options']}` ({what}), against the decode-only limit",
+                f"{run_['rows']:,}",
+                rate(run_["engine_rate"]),
+                rate(phone["pure_rate"]),
+                f"{100 * run_['fraction']:.1f}%",
+            ]
         )
-    )
-    section.rows.append(
-        [
-            "phone photos, `image-classifier classify` default settings (scope check on), against the run without it",
-            f"{phone['photos']:,}",
-            rate(phone["checked_rate"]),
-            rate(phone["engine_rate"]),
-            f"{100 * phone['checked_rate'] / phone['engine_rate']:.0f}%",
-        ]
-    )
     section.targets.append(
         Target(
             f"deep_cnn folder -> CSV >= {100 * TARGET_FRACTION:.0f}% of the pure model throughput",
@@ -334,12 +344,13 @@ def run(ctx: Context) -> Section:
             fraction >= TARGET_FRACTION,
         )
     )
+    target_run = phone["decode_bound"]
     section.targets.append(
         Target(
-            f"phone photos: CLI folder -> CSV (no scope check) >= {100 * PHONE_TARGET_FRACTION:.0f}% of the decode-only "
-            "limit",
-            f"{100 * phone['fraction']:.0f}% ({rate(phone['engine_rate'])} of {rate(phone['pure_rate'])})",
-            phone["fraction"] >= PHONE_TARGET_FRACTION,
+            f"phone photos: CLI folder -> CSV (`{target_run['options']}`) >= {100 * PHONE_TARGET_FRACTION:.0f}% of "
+            "the decode-only limit",
+            f"{100 * target_run['fraction']:.0f}% ({rate(target_run['engine_rate'])} of {rate(phone['pure_rate'])})",
+            target_run["fraction"] >= PHONE_TARGET_FRACTION,
         )
     )
     section.notes += [
@@ -365,17 +376,24 @@ def run(ctx: Context) -> Section:
         + ".",
         f"Decoding the {len(files):,} JPEGs alone on one thread took {decode_s:.1f} s ({rate(len(files) / decode_s)}).",
         f"Phone photos: {phone['photos']} JPEGs of {data.PHOTO_SIZE[0]}x{data.PHOTO_SIZE[1]} at quality 90 "
-        f"({phone['mb']:.1f} MB each) made from {phone['origin']}. `image-classifier classify FOLDER --csv OUT` "
-        f"({phone['model']}; {phone['rows']} rows) in a fresh process, its start-up ({phone['startup_s']:.1f} s: "
-        f"the same command on an empty folder, timed before each run) taken off; with start-up "
-        f"{rate(phone['wall_rate'])}. Decode-only limit: {phone['processes']} processes doing only Pillow's "
+        f"({phone['mb']:.1f} MB each) made from {phone['origin']}. `image-classifier classify FOLDER --csv OUT "
+        "[OPTIONS]` in a fresh process, its start-up (the same command on an empty folder, timed before each run) "
+        f"taken off. Decode-only limit: {phone['processes']} processes doing only Pillow's "
         "`draft('RGB', (64, 64))` decode and `ImageOps.fit` to 32x32, each on its share of the files (loop time). "
-        "Limit, CLI, limit, ...: each CLI run against the mean of the limits on either side. Per-run ratios: "
-        f"{', '.join(f'{100 * r:.1f}%' for r in phone['run_ratios'])}.",
-        f"Scope check on phone photos: the same command with default settings ({phone['checked_model']}) right "
-        f"after each run without it, start-up ({phone['checked_startup_s']:.1f} s, both models loaded) taken off; "
-        "every photo is decoded once for both models (draft for 448 px instead of 64) and runs through the "
-        "general model at 224x224 too.",
+        "Limit, the three CLI runs, limit, ...: each CLI run against the mean of the limits on either side.",
+        *(
+            f"Phone photos, `{phone[name]['options'] or 'default settings'}`: {phone[name]['model']}; "
+            f"{phone[name]['rows']} rows; start-up {phone[name]['startup_s']:.1f} s (with it "
+            f"{rate(phone[name]['wall_rate'])}); per-run ratios "
+            f"{', '.join(f'{100 * r:.1f}%' for r in phone[name]['run_ratios'])}."
+            for name in PHONE_RUNS
+        ),
+        "The phone-photo target is judged on a CIFAR-10 model (deep_cnn as shipped), whose work per photo is far "
+        "below decoding it: that run measures how the pipeline uses the cores for decoding. The default model "
+        "(EfficientNet-Lite0 transfer) runs at 224x224 inside and costs more per photo than the decode, so its "
+        "rate is bound by the model and its ratio to the decode-only limit is what the default costs. With the "
+        "scope check every photo is decoded once for both models (draft for 448 px instead of 64) and runs "
+        "through the general model at 224x224 too.",
     ]
     if checked_run is not None:
         section.notes.append(
@@ -402,20 +420,7 @@ def run(ctx: Context) -> Section:
         "pure_rate": pure_rate,
         "fraction": fraction,
         "decode_only_rate": len(files) / decode_s,
-        "phone": {
-            key: phone[key]
-            for key in (
-                "photos",
-                "rows",
-                "engine_rate",
-                "pure_rate",
-                "wall_rate",
-                "startup_s",
-                "fraction",
-                "run_ratios",
-                "processes",
-            )
-        },
+        "phone": phone,
         "engine_s": run["engine_s"],
         "pure_s": run["pure_s"],
         "run_ratios": run["run_ratios"],
@@ -427,7 +432,6 @@ def run(ctx: Context) -> Section:
         section.numbers["scope_check"] = {
             key: checked_run[key] for key in ("engine_rate", "pure_rate", "fraction", "run_ratios")
         }
-    section.numbers["phone"].update(checked_rate=phone["checked_rate"], checked_startup_s=phone["checked_startup_s"])
     if shipped_run is not None:
         section.numbers["shipped"] = {
             "variant": shipped.variant,

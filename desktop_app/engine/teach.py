@@ -272,6 +272,8 @@ def extract_features(
     order = np.array(sorted(kept), dtype=int)
     if general is None:
         general = np.zeros((len(paths), copies, 1), np.float16)
+    if len(order) == len(paths):  # nothing skipped: no copies (the features of 2,000 photos are 20 MB)
+        return out, general, order, skipped
     return out[order], general[order], order, skipped
 
 
