@@ -267,7 +267,7 @@ class DecodeSide:
         """
         rows = []
         while not self._exhausted and self._in_flight + waiting < self.limit:
-            size = self.chunk_size
+            size = min(self.chunk_size, self.limit - self._in_flight - waiting)  # never past the limit
             chunk = list(itertools.islice(self._files, size))
             while self._errors:
                 folder, reason = self._errors.pop(0)

@@ -346,8 +346,8 @@ def teach(
     thresholds = novelty.Thresholds.from_held_out(held_dist, held_mass)
     held_fired = thresholds.fires(held_dist, held_mass)
     check()
-    head = fit_head(x, y, classes, cv.l2).scaled(temperature)
     centres = novelty.class_centres(x, y, classes)
+    head = fit_head(x, y, classes, cv.l2, overwrite=True).scaled(temperature)  # x is not needed after this
     check()
     report("writing", 0, 1)
     metrics = _metrics(y_photo, held_pred, softmax(cv.logits / temperature), label_names, cv.folds)
