@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tarfile
 import tempfile
 import warnings
 from pathlib import Path
@@ -27,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from desktop_app.engine.teach import FeatureExtractor, extract_features  # noqa: E402
 from desktop_app.engine.teach_head import cross_validate, fit_head  # noqa: E402
+from scripts.teach_yardsticks import CLASSES, unpack  # noqa: E402
 
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 TRAIN_PER_CLASS = 50
 
 
@@ -36,20 +35,11 @@ def cifar_features(tarball: Path, extractor: FeatureExtractor, test_per_class: i
     """Features of the first 50 training photos per class (with mirror images) and of the test photos."""
     out: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with tarfile.open(tarball) as tar:
-            for member in tar:
-                parts = member.name.split("/")
-                if len(parts) != 3 or not member.isfile():
-                    continue
-                split, _, name = parts
-                limit = TRAIN_PER_CLASS if split == "train" else test_per_class
-                if int(name.split(".")[0]) < limit:
-                    tar.extract(member, root, filter="data")
-        for split, limit in (("train", TRAIN_PER_CLASS), ("test", test_per_class)):
+        train, test = unpack(tarball, Path(tmp), TRAIN_PER_CLASS)
+        for split, folder, limit in (("train", train, TRAIN_PER_CLASS), ("test", test, test_per_class)):
             paths, labels = [], []
             for k, cls in enumerate(CLASSES):
-                files = sorted((root / split / cls).glob("*.jpg"))[:limit]
+                files = sorted((folder / cls).glob("*.jpg"))[:limit]
                 paths += files
                 labels += [k] * len(files)
             feats, _, kept, _ = extract_features(paths, extractor, mirror=split == "train", batch_size=64)

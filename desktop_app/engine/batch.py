@@ -161,8 +161,10 @@ class _Gate:
 
     def set(self, allowed: int) -> None:
         with self._cond:
+            more = allowed > self._allowed
             self._allowed = allowed
-            self._cond.notify_all()
+            if more:  # only a higher limit lets a waiting task in (the run loop sets it after every chunk)
+                self._cond.notify_all()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
