@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import onnxruntime as ort
 
 from desktop_app.engine.contract import ModelInfo
 from desktop_app.engine.images import DEFAULT_FIT, ImageLoadError, load_pixels_at
+from desktop_app.engine.lru import LruCache
 from desktop_app.engine.sessions import Device, create_session, intra_op_threads
 from desktop_app.engine.verdict import ScopeVerdict
 
@@ -320,8 +320,7 @@ class Classifier:
         return prediction
 
 
-_cache: OrderedDict[tuple[str, int, Device], Classifier] = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: LruCache[tuple[str, int, Device], Classifier] = LruCache(CACHE_SIZE)
 
 
 def get_classifier(info: ModelInfo, device: Device = Device.AUTO) -> Classifier:
@@ -330,20 +329,16 @@ def get_classifier(info: ModelInfo, device: Device = Device.AUTO) -> Classifier:
     Switching back to a model is instant; a file replaced on disk is reloaded.
     """
     path = Path(info.path).resolve()
-    key = (str(path), path.stat().st_mtime_ns, Device(device))
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+
+    def make() -> Classifier:
         from desktop_app.engine.derived import classifier_for  # derived imports this module
 
-        classifier = classifier_for(info, Device(device))
-        _cache[key] = classifier
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-        return classifier
+        return classifier_for(info, Device(device))
+
+    classifier = _cache.get((str(path), path.stat().st_mtime_ns, Device(device)), make)
+    assert classifier is not None  # make() always gives one
+    return classifier
 
 
 def clear_classifier_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from desktop_app.engine.contract import ModelInfo
+from desktop_app.engine.lru import LruCache
 from desktop_app.engine.verdict import ScopeVerdict
 
 if TYPE_CHECKING:
@@ -252,8 +252,7 @@ def image_size(source: str | Path | bytes) -> tuple[int, int] | None:
 
 #: Second opinions kept by :func:`second_opinion_for` (each holds a session with its weights).
 CHECKER_CACHE_SIZE = 4
-_checkers: OrderedDict[tuple[str, str], object] = OrderedDict()
-_checkers_lock = threading.Lock()
+_checkers: LruCache[tuple[str, str], object] = LruCache(CHECKER_CACHE_SIZE)
 
 
 def check_kind(info: ModelInfo) -> str:
@@ -269,8 +268,7 @@ def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None
     """The check that runs beside ``info`` (``Classifier.classify`` / ``classify_stream``'s ``scope``), or None.
 
     A 10-class CIFAR model gets a :class:`ScopeChecker` over the general model
-    found among ``models``; a taught model its ``NoveltyCheck`` (once that
-    class can check decoded batches); the general model, the derived model
+    found among ``models``; a taught model its ``NoveltyCheck``; the general model, the derived model
     ("none of the ten" built in) and other models get None, as does
     ``enabled=False``. Checkers are cached per (file, device) like
     ``get_classifier``.
@@ -289,20 +287,12 @@ def second_opinion_for(info: ModelInfo, models: Iterable[ModelInfo], device=None
         return None
     device = Device.AUTO if device is None else Device(device)
     key = (f"{kind}:{Path(path).resolve()}:{Path(path).stat().st_mtime_ns}", device.value)
-    with _checkers_lock:
-        if key in _checkers:
-            _checkers.move_to_end(key)
-            return _checkers[key]
-        if kind == "scope":
-            checker: object = ScopeChecker(general, device)  # type: ignore[arg-type]
-        else:
-            from desktop_app.engine.novelty import NoveltyCheck
 
-            novelty = NoveltyCheck.for_model(info, device)
-            if novelty is None:
-                return None
-            checker = novelty
-        _checkers[key] = checker
-        while len(_checkers) > CHECKER_CACHE_SIZE:
-            _checkers.popitem(last=False)
-        return checker
+    def make() -> object | None:
+        if kind == "scope":
+            return ScopeChecker(general, device)  # type: ignore[arg-type]
+        from desktop_app.engine.novelty import NoveltyCheck
+
+        return NoveltyCheck.for_model(info, device)
+
+    return _checkers.get(key, make)
