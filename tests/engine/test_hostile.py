@@ -33,6 +33,7 @@ from desktop_app.engine.results import (
     OutputTargetError,
     check_output_target,
     class_columns,
+    csv_safe,
     escape_for_terminal,
     open_result_writer,
     remove_stale_temporary_files,
@@ -254,6 +255,13 @@ def test_every_csv_cell_that_starts_a_formula_is_neutralised(tmp_path: Path) -> 
     assert table[-1][-1] == "'=1+2.jpg: the file is truncated"
     data = json.loads(write_results(tmp_path / "r.json", rows, labels).read_text(encoding="utf-8"))
     assert data[2]["path"] == "+x.jpg" and data[0]["label"] == labels[0]  # JSON keeps the raw text
+
+
+def test_csv_safe_cells() -> None:
+    assert csv_safe("=café") == "'=café" and csv_safe("café") == "café"  # not ASCII: the full check
+    assert csv_safe("-\udcff.jpg") == "'-\\xff.jpg" and csv_safe("bad\udcff.jpg") == "bad\\xff.jpg"
+    assert csv_safe("@x") == "'@x" and csv_safe("x=1") == "x=1" and csv_safe("0.25") == "0.25"
+    assert csv_safe("") == "" and csv_safe(True) is True and csv_safe(None) is None
 
 
 def test_small_probabilities_are_not_escaped(tmp_path: Path) -> None:

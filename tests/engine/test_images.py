@@ -105,6 +105,25 @@ def test_bytes_and_path_agree(awkward_dir: Path) -> None:
     np.testing.assert_array_equal(load_image(path, SIZE), load_image(path.read_bytes(), SIZE))
 
 
+@pytest.mark.parametrize("name", sorted(n for n, r in EXPECTED.items() if r is None))
+def test_files_read_whole_or_streamed_decode_alike(
+    awkward_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    whole = images.load_pixels(awkward_dir / name, SIZE)
+    monkeypatch.setattr(images, "WHOLE_READ_BYTES", 0)  # every file streamed from disk, as before
+    np.testing.assert_array_equal(whole, images.load_pixels(awkward_dir / name, SIZE))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (32, 32), (300, 200)])
+def test_pixels_of_is_the_array_numpy_makes(size: tuple[int, int]) -> None:
+    noise = np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    image = Image.fromarray(noise)
+    pixels = images.pixels_of(image)
+    assert pixels.dtype == np.uint8 and pixels.shape == (size[1], size[0], 3)
+    np.testing.assert_array_equal(pixels, np.asarray(image))
+    np.testing.assert_array_equal(pixels, noise)
+
+
 def test_non_ascii_path(awkward_dir: Path) -> None:
     assert mean_rgb(load_image(str(awkward_dir / "café ☕ 日本.png"), SIZE))[1] > 200
 
