@@ -3,8 +3,8 @@
 Two sides with a short loop between them (:func:`classify_stream`):
 
 * :class:`DecodeSide` walks the paths lazily (:func:`iter_image_files`),
-  decodes small chunks of files on a thread pool (Pillow releases the GIL
-  while decoding) with at most ``2 * batch_size + threads`` files in flight,
+  decodes small chunks of files on decode threads, round robin (Pillow
+  releases the GIL while decoding) with at most ``2 * batch_size + threads`` files in flight,
   and turns unreadable files and folders into error rows. It decodes each
   file once for a tuple of model input sizes ("decode once, resize per
   model"); the classifier uses the first.
@@ -43,7 +43,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -148,37 +147,6 @@ class _Cost:
         return self.seconds / self.images if self.images else None
 
 
-class _Gate:
-    """At most ``allowed`` decode tasks run at once; the limit may change while they run."""
-
-    def __init__(self, allowed: int) -> None:
-        self._cond = threading.Condition()
-        self._allowed, self._active = allowed, 0
-
-    @property
-    def allowed(self) -> int:
-        return self._allowed
-
-    def set(self, allowed: int) -> None:
-        with self._cond:
-            more = allowed > self._allowed
-            self._allowed = allowed
-            if more:  # only a higher limit lets a waiting task in (the run loop sets it after every chunk)
-                self._cond.notify_all()
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: self._active < self._allowed)
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._active -= 1
-                self._cond.notify()
-
-
 def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str, extra_min_side: int = 0) -> Decoded:
     """Pixels of ``path`` at each of ``sizes`` from one decode, with its size as decoded, or the error text."""
     return decoded_or_error(
@@ -187,13 +155,14 @@ def _decode(path: Path, sizes: Sequence[tuple[int, int]], fit: str, extra_min_si
 
 
 def decode_workers(on_gpu: bool = False) -> int:
-    """Decode threads a run starts with: the logical CPUs that inference leaves free, 1 to 4.
+    """Decode threads when the count is fixed: the logical CPUs that inference leaves free, 1 to 4.
 
     On the CPU onnxruntime keeps one intra-op thread per physical core busy;
     for small images more decode threads than the cores left only trade
     places with it (on 2 cores one decode thread beat two; docs/engine.md).
-    A GPU leaves the CPUs to decoding. :func:`split_decode_threads` moves
-    the count once the run's costs are known.
+    A GPU leaves the CPUs to decoding. :func:`classify_stream` uses it on
+    CUDA; on the CPU it starts with every core and
+    :func:`split_decode_threads` moves the count once the costs are known.
     """
     cpus = logical_cpus()
     return max(1, min(4, cpus if on_gpu else cpus - intra_op_threads()))
@@ -212,10 +181,10 @@ def split_decode_threads(decode_s: float, infer_s: float, cpus: int) -> int:
 
 
 class DecodeSide:
-    """Files found lazily and decoded in chunks on a thread pool, in discovery order.
+    """Files found lazily and decoded in chunks on decode threads, in discovery order.
 
-    ``threads`` decode tasks run at once (:meth:`set_threads` changes it
-    while the run goes on); ``max_threads`` is the pool's size. At most
+    Chunks go round robin to ``threads`` decode threads (:meth:`set_threads`
+    changes the count while the run goes on, up to ``max_threads``). At most
     ``limit`` files are submitted and not yet taken. Each file comes back as
     pixels for every size in ``sizes`` or as an error text; unreadable
     folders become error rows when they are met.
@@ -241,15 +210,31 @@ class DecodeSide:
         self._in_flight = 0
         self._exhausted = False
         self._stopped = False
-        self._gate = _Gate(threads)
-        self._pool = ThreadPoolExecutor(max_workers=max(threads, max_threads), thread_name_prefix="decode")
+        self._max_threads = max(threads, max_threads)
+        self._threads = min(threads, self._max_threads)
+        self._pools: list[ThreadPoolExecutor] = []  # one thread each, made when a chunk first goes to it
+        self._submitted = 0
 
     @property
     def threads(self) -> int:
-        return self._gate.allowed
+        return self._threads
 
     def set_threads(self, threads: int) -> None:
-        self._gate.set(threads)
+        """Spread the chunks submitted from now on over ``threads`` decode threads (1 to ``max_threads``)."""
+        self._threads = max(1, min(threads, self._max_threads))
+
+    def _next_pool(self) -> ThreadPoolExecutor:
+        """The decode thread for the next chunk: round robin over the first :attr:`threads` of them.
+
+        One executor of one thread each rather than one pool behind a limit: with one decode thread every
+        chunk stays on it. A shared pool of two behind a gate handed each chunk to the other thread: a run
+        over 10,000 CIFAR-10 JPEGs made 26,000 context switches instead of 15,000 (docs/engine.md).
+        """
+        index = self._submitted % self._threads
+        self._submitted += 1
+        while len(self._pools) <= index:
+            self._pools.append(ThreadPoolExecutor(1, thread_name_prefix=f"decode{len(self._pools)}"))
+        return self._pools[index]
 
     @property
     def chunk_size(self) -> int:
@@ -280,7 +265,7 @@ class DecodeSide:
                 rows.append(error_prediction(folder, f"{folder.name}: {reason}"))
             self._exhausted = len(chunk) < size
             if chunk:
-                self._pending.append((chunk, self._pool.submit(self._decode_chunk, chunk)))
+                self._pending.append((chunk, self._next_pool().submit(self._decode_chunk, chunk)))
                 self._in_flight += len(chunk)
         return rows
 
@@ -307,18 +292,17 @@ class DecodeSide:
     def close(self, cancelled: bool) -> None:
         """Drop decodes not started; after a cancel, do not wait for the ones running."""
         self._stopped = True
-        self.set_threads(MAX_DECODE_THREADS)  # wake tasks waiting at the gate; they return at once
         for _, future in self._pending:
             future.cancel()
-        self._pool.shutdown(wait=not cancelled, cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(wait=not cancelled, cancel_futures=True)
 
     def _decode_chunk(self, paths: list[Path]) -> list[Decoded]:
-        with self._gate.slot():
-            if self._stopped:
-                return []
-            start = time.thread_time()
-            results = [_decode(path, self.sizes, self.fit, self.extra_min_side) for path in paths]
-            self.cost.add(time.thread_time() - start, len(paths))
+        if self._stopped:
+            return []
+        start = time.thread_time()
+        results = [_decode(path, self.sizes, self.fit, self.extra_min_side) for path in paths]
+        self.cost.add(time.thread_time() - start, len(paths))
         return results
 
 
@@ -471,8 +455,8 @@ def classify_stream(
     ``scope``: a second opinion (:func:`desktop_app.engine.scope.second_opinion_for`) run on the same
     decoded image; it sets ``Prediction.scope`` (files under ``MIN_CHECK_SIDE`` pixels are not judged).
 
-    ``workers`` fixes the number of decode threads; by default it starts at
-    :func:`decode_workers` and follows the run's costs on the CPU.
+    ``workers`` fixes the number of decode threads; by default it follows the run's costs on the CPU
+    (every core until the first batch is timed) and is :func:`decode_workers` on CUDA.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -481,8 +465,9 @@ def classify_stream(
     finished = threading.Event()
     on_gpu = classifier.report.provider_label == "CUDA"
     adaptive = workers is None and not on_gpu
-    threads = workers or decode_workers(on_gpu)
-    max_threads = min(logical_cpus(), MAX_DECODE_THREADS) if adaptive else threads
+    max_threads = min(logical_cpus(), MAX_DECODE_THREADS) if adaptive else workers or decode_workers(on_gpu)
+    # Until the first batch is timed the model has nothing to do: the first chunks go to every decode thread.
+    threads = max_threads
     counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
     counter.start()
     tally = _Tally(on_progress, counter)

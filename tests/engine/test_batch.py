@@ -238,6 +238,38 @@ def test_decode_side_gives_every_size_from_one_decode(tmp_path: Path) -> None:
     assert decoder.cost.images == 2 and decoder.cost.per_image is not None
 
 
+@pytest.mark.parametrize(("threads", "raised_to", "expected"), [(1, 1, 1), (2, 2, 2), (1, 2, 2), (2, 9, 2)])
+def test_chunks_go_round_robin_to_the_decode_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int, raised_to: int, expected: int
+) -> None:
+    make_folder(tmp_path, 40)
+    names: list[str] = []
+    real_decode = batch_module._decode
+
+    def recording(path, *args):  # type: ignore[no-untyped-def]
+        names.append(threading.current_thread().name)
+        return real_decode(path, *args)
+
+    monkeypatch.setattr(batch_module, "_decode", recording)
+    decoder = batch_module.DecodeSide(
+        [tmp_path], ((32, 32),), fit="crop", recursive=True, threads=threads, max_threads=2, limit=4
+    )
+    taken = []
+    try:
+        decoder.refill()
+        taken += decoder.take(threading.Event())
+        decoder.set_threads(raised_to)  # only chunks submitted from now on follow the new count
+        assert decoder.threads == expected
+        first = len(names)
+        while not decoder.done:
+            decoder.refill()
+            taken += decoder.take(threading.Event())
+    finally:
+        decoder.close(cancelled=False)
+    assert [path.name for path, _ in taken] == [f"img_{i:05d}.png" for i in range(40)]  # discovery order
+    assert len(set(names[first + 4 :])) == expected  # one thread keeps every chunk; two share them
+
+
 def test_cancel_does_not_wait_for_a_hung_decode(
     tmp_path: Path, classifier: Classifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
