@@ -228,7 +228,7 @@ class DecodeSide:
 
         One executor of one thread each rather than one pool behind a limit: with one decode thread every
         chunk stays on it. A shared pool of two behind a gate handed each chunk to the other thread: a run
-        over 10,000 CIFAR-10 JPEGs made 26,000 context switches instead of 15,000 (docs/engine.md).
+        over 10,000 CIFAR-10 JPEGs made ~25,000 context switches instead of ~15,000 (docs/engine.md).
         """
         index = self._submitted % self._threads
         self._submitted += 1
