@@ -328,9 +328,10 @@ def run(ctx: Context) -> Section:
         ("checked", "default settings: default model and scope check"),
     ):
         run_ = phone[name]
+        command = f"image-classifier classify {run_['options']}".rstrip()  # default settings: no options
         section.rows.append(
             [
-                f"{photo_kind}, `image-classifier classify {run_['options']}` ({what}), against the decode-only limit",
+                f"{photo_kind}, `{command}` ({what}), against the decode-only limit",
                 f"{run_['rows']:,}",
                 rate(run_["engine_rate"]),
                 rate(phone["pure_rate"]),
