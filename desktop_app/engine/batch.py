@@ -3,8 +3,8 @@
 Two sides with a short loop between them (:func:`classify_stream`):
 
 * :class:`DecodeSide` walks the paths lazily (:func:`iter_image_files`),
-  decodes small chunks of files on decode threads, round robin (Pillow
-  releases the GIL while decoding) with at most ``2 * batch_size + threads`` files in flight,
+  decodes small chunks of files on decode threads, each chunk on the one
+  with the shortest queue (Pillow releases the GIL while decoding) with at most ``2 * batch_size + threads`` files in flight,
   and turns unreadable files and folders into error rows. It decodes each
   file once for a tuple of model input sizes ("decode once, resize per
   model"); the classifier uses the first.
@@ -183,7 +183,7 @@ def split_decode_threads(decode_s: float, infer_s: float, cpus: int) -> int:
 class DecodeSide:
     """Files found lazily and decoded in chunks on decode threads, in discovery order.
 
-    Chunks go round robin to ``threads`` decode threads (:meth:`set_threads`
+    Chunks go to the least busy of ``threads`` decode threads (:meth:`set_threads`
     changes the count while the run goes on, up to ``max_threads``). At most
     ``limit`` files are submitted and not yet taken. Each file comes back as
     pixels for every size in ``sizes`` or as an error text; unreadable
@@ -212,8 +212,7 @@ class DecodeSide:
         self._stopped = False
         self._max_threads = max(threads, max_threads)
         self._threads = min(threads, self._max_threads)
-        self._pools: list[ThreadPoolExecutor] = []  # one thread each, made when a chunk first goes to it
-        self._submitted = 0
+        self._pools: list[tuple[ThreadPoolExecutor, deque[Future[list[Decoded]]]]] = []  # one thread each
 
     @property
     def threads(self) -> int:
@@ -223,18 +222,24 @@ class DecodeSide:
         """Spread the chunks submitted from now on over ``threads`` decode threads (1 to ``max_threads``)."""
         self._threads = max(1, min(threads, self._max_threads))
 
-    def _next_pool(self) -> ThreadPoolExecutor:
-        """The decode thread for the next chunk: round robin over the first :attr:`threads` of them.
+    def _submit(self, chunk: list[Path]) -> Future[list[Decoded]]:
+        """Queue ``chunk`` on the decode thread with the fewest chunks not yet decoded, of the first :attr:`threads`.
 
         One executor of one thread each rather than one pool behind a limit: with one decode thread every
         chunk stays on it. A shared pool of two behind a gate handed each chunk to the other thread: a run
-        over 10,000 CIFAR-10 JPEGs made ~25,000 context switches instead of ~15,000 (docs/engine.md).
+        over 10,000 CIFAR-10 JPEGs made ~25,000 context switches instead of ~15,000 (docs/engine.md). The
+        shortest queue rather than round robin: a folder alternating big and small files would otherwise
+        queue every big one on the same thread.
         """
-        index = self._submitted % self._threads
-        self._submitted += 1
-        while len(self._pools) <= index:
-            self._pools.append(ThreadPoolExecutor(1, thread_name_prefix=f"decode{len(self._pools)}"))
-        return self._pools[index]
+        while len(self._pools) < self._threads:
+            self._pools.append((ThreadPoolExecutor(1, thread_name_prefix=f"decode{len(self._pools)}"), deque()))
+        for _, queued in self._pools:
+            while queued and queued[0].done():  # one thread each: its chunks finish in the order queued
+                queued.popleft()
+        pool, queued = min(self._pools[: self._threads], key=lambda pool_and_queue: len(pool_and_queue[1]))
+        future = pool.submit(self._decode_chunk, chunk)
+        queued.append(future)
+        return future
 
     @property
     def chunk_size(self) -> int:
@@ -265,7 +270,7 @@ class DecodeSide:
                 rows.append(error_prediction(folder, f"{folder.name}: {reason}"))
             self._exhausted = len(chunk) < size
             if chunk:
-                self._pending.append((chunk, self._next_pool().submit(self._decode_chunk, chunk)))
+                self._pending.append((chunk, self._submit(chunk)))
                 self._in_flight += len(chunk)
         return rows
 
@@ -294,7 +299,7 @@ class DecodeSide:
         self._stopped = True
         for _, future in self._pending:
             future.cancel()
-        for pool in self._pools:
+        for pool, _ in self._pools:
             pool.shutdown(wait=not cancelled, cancel_futures=True)
 
     def _decode_chunk(self, paths: list[Path]) -> list[Decoded]:
