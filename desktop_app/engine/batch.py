@@ -4,8 +4,9 @@ Two sides with a short loop between them (:func:`classify_stream`):
 
 * :class:`DecodeSide` walks the paths lazily (:func:`iter_image_files`),
   decodes small chunks of files on decode threads, each chunk on the one
-  with the shortest queue (Pillow releases the GIL while decoding) with at most ``2 * batch_size + threads`` files in flight,
-  and turns unreadable files and folders into error rows. It decodes each
+  with the shortest queue (Pillow releases the GIL while decoding), with at
+  most ``2 * batch_size + threads`` files in flight, and turns unreadable
+  files and folders into error rows. It decodes each
   file once for a tuple of model input sizes ("decode once, resize per
   model"); the classifier uses the first.
 * :class:`InferenceSide` collects decoded images into batches and runs
