@@ -212,7 +212,7 @@ class DecodeSide:
         self._exhausted = False
         self._stopped = False
         self._max_threads = max(threads, max_threads)
-        self._threads = min(threads, self._max_threads)
+        self._threads = threads
         self._pools: list[tuple[ThreadPoolExecutor, deque[Future[list[Decoded]]]]] = []  # one thread each
 
     @property
@@ -472,8 +472,6 @@ def classify_stream(
     on_gpu = classifier.report.provider_label == "CUDA"
     adaptive = workers is None and not on_gpu
     max_threads = min(logical_cpus(), MAX_DECODE_THREADS) if adaptive else workers or decode_workers(on_gpu)
-    # Until the first batch is timed the model has nothing to do: the first chunks go to every decode thread.
-    threads = max_threads
     counter = _Counter(paths, recursive, lambda: cancel.is_set() or finished.is_set())
     counter.start()
     tally = _Tally(on_progress, counter)
@@ -486,7 +484,7 @@ def classify_stream(
         sizes,
         fit=fit,
         recursive=recursive,
-        threads=threads,
+        threads=max_threads,  # until the first batch is timed the model has nothing to do: decoding takes them all
         max_threads=max_threads,
         limit=2 * batch_size + max_threads,
         extra_min_side=second_opinion_min_side(scope),
